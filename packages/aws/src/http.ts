@@ -1,0 +1,134 @@
+import middy from "@middy/core";
+import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
+import { PaysyncError, UnauthorizedError, ValidationError, type ErrorCode } from "@paysync/core/errors";
+import type {
+  APIGatewayProxyEventV2WithJWTAuthorizer,
+  APIGatewayProxyStructuredResultV2,
+  Context,
+} from "aws-lambda";
+import type { z } from "zod";
+import { logger } from "./observability.js";
+
+export type HttpEvent = APIGatewayProxyEventV2WithJWTAuthorizer;
+export type HttpResult = APIGatewayProxyStructuredResultV2;
+
+const STATUS_BY_CODE: Record<ErrorCode, number> = {
+  validation_error: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  not_found: 404,
+  conflict: 409,
+  payload_too_large: 413,
+  limit_exceeded: 429,
+  internal_error: 500,
+  service_unavailable: 503,
+};
+
+export function json(statusCode: number, body: unknown, headers: Record<string, string> = {}): HttpResult {
+  return {
+    statusCode,
+    headers: { "content-type": "application/json", "cache-control": "no-store", ...headers },
+    body: JSON.stringify(body),
+  };
+}
+
+/** The one place errors become HTTP: codes map to status; unknown faults say nothing of their cause. */
+export function errorResponse(error: unknown): HttpResult {
+  if (error instanceof PaysyncError) {
+    const headers: Record<string, string> = {};
+    const details = error.details as { retryAfterSeconds?: number } | undefined;
+    if (error.code === "limit_exceeded" && details?.retryAfterSeconds !== undefined) {
+      headers["retry-after"] = String(Math.max(1, Math.ceil(details.retryAfterSeconds)));
+    }
+    if (error.code === "service_unavailable") headers["retry-after"] = "1";
+    const body = { error: { code: error.code, message: error.message, ...(error.details === undefined ? {} : { details: error.details }) } };
+    return json(STATUS_BY_CODE[error.code], body, headers);
+  }
+  if (isDependencyFault(error)) {
+    logger.warn("dependency unavailable", { errorName: (error as Error).name });
+    return json(503, { error: { code: "service_unavailable", message: "A dependency is unavailable; retry shortly" } }, { "retry-after": "1" });
+  }
+  logger.error("unhandled fault", { errorName: error instanceof Error ? error.name : typeof error });
+  return json(500, { error: { code: "internal_error", message: "The service failed; try again" } });
+}
+
+const NETWORK_ERRORS = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "EHOSTUNREACH"]);
+
+/** An AWS SDK or network failure: the request may be retried; nothing was half-written. */
+export function isDependencyFault(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const code = (error as { code?: string }).code;
+  if (code !== undefined && NETWORK_ERRORS.has(code)) return true;
+  const metadata = (error as { $metadata?: { httpStatusCode?: number } }).$metadata;
+  if (metadata !== undefined) return metadata.httpStatusCode === undefined || metadata.httpStatusCode >= 500 || error.name.includes("Throttl");
+  return error.name === "TimeoutError" || error.name === "AbortError";
+}
+
+/** The caller's user id: the JWT `sub` that the API's authorizer verified. */
+export function callerId(event: HttpEvent): string {
+  const sub = event.requestContext.authorizer?.jwt?.claims?.sub;
+  if (typeof sub !== "string" || sub.length === 0) throw new UnauthorizedError();
+  return sub;
+}
+
+/** The raw request body as API Gateway delivered it (base64 bodies decoded). */
+export function rawBody(event: HttpEvent): string {
+  if (event.body === undefined || event.body === null) return "";
+  return event.isBase64Encoded ? Buffer.from(event.body, "base64").toString("utf8") : event.body;
+}
+
+function zodDetails(error: z.ZodError): unknown {
+  return error.issues.map((issue) => ({ path: issue.path.map(String), code: issue.code, message: issue.message }));
+}
+
+/** Parses and validates a JSON body; anything else is a 400 that names the problem. */
+export function parseBody<S extends z.ZodType>(event: HttpEvent, schema: S): z.infer<S> {
+  const text = rawBody(event);
+  let value: unknown;
+  try {
+    value = text === "" ? undefined : JSON.parse(text);
+  } catch {
+    throw new ValidationError("The request body is not valid JSON");
+  }
+  return parseValue(value, schema, "body");
+}
+
+/** Validates any input (query, path, header) with a zod schema. */
+export function parseValue<S extends z.ZodType>(value: unknown, schema: S, what: string): z.infer<S> {
+  const result = schema.safeParse(value);
+  if (!result.success) throw new ValidationError(`Invalid ${what}`, zodDetails(result.error));
+  return result.data;
+}
+
+export function header(event: HttpEvent, name: string): string | undefined {
+  return event.headers?.[name.toLowerCase()];
+}
+
+type RouteHandler = (event: HttpEvent, context: Context) => Promise<HttpResult>;
+
+/**
+ * Wraps a route handler: logger context (never the event), and errors mapped to JSON.
+ *
+ * @example
+ * export const handler = httpHandler(async (event) => json(200, { ok: true }));
+ */
+export function httpHandler(route: RouteHandler) {
+  return middy<HttpEvent, HttpResult>()
+    .use(injectLambdaContext(logger, { logEvent: false, resetKeys: true }))
+    .handler(async (event, context) => {
+      try {
+        return await route(event, context);
+      } catch (error) {
+        return errorResponse(error);
+      }
+    });
+}
+
+/** Dispatch by API Gateway route key (`"POST /v1/devices"`) for functions serving several routes. */
+export function routeTable(routes: Record<string, RouteHandler>): RouteHandler {
+  return async (event, context) => {
+    const route = routes[event.routeKey];
+    if (!route) return json(404, { error: { code: "not_found", message: "No such route" } });
+    return route(event, context);
+  };
+}

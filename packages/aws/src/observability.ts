@@ -1,0 +1,12 @@
+import { Logger } from "@aws-lambda-powertools/logger";
+import { Metrics } from "@aws-lambda-powertools/metrics";
+import { METRICS_NAMESPACE } from "./resources.js";
+
+/**
+ * Logger and metrics, set up once and shared by every handler (the Powertools examples
+ * pattern). Events are never logged: they carry tokens, payloads and Stripe objects.
+ * Only pseudonymous user keys may appear in log fields or metric dimensions.
+ */
+export const logger = new Logger({ serviceName: "paysync", logLevel: process.env.LOG_LEVEL === "DEBUG" ? "DEBUG" : "INFO" });
+
+export const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: "paysync" });

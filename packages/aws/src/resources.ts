@@ -1,0 +1,313 @@
+/**
+ * The one definition of paysync's AWS resources. The SST stacks build them in AWS and the
+ * local runtime creates the same tables, queues and schedules on the emulators, so the two
+ * can never drift apart. Plain data only: no CDK or SDK imports here.
+ */
+
+export type KeyType = "string" | "number";
+
+export interface TableDefinition {
+  /** Construct id; also the SST binding name (`Table.<id>.tableName`). */
+  id: string;
+  purpose: string;
+  fields: Record<string, KeyType>;
+  partitionKey: string;
+  sortKey: string;
+  globalIndexes: Record<string, { partitionKey: string; sortKey: string }>;
+  /** Attribute holding an epoch-seconds expiry. TTL deletion is lazy: reads filter expired items. */
+  timeToLiveAttribute: string;
+}
+
+/** Therapeutic data, payment state and the audit trail live in separate tables (SPEC.md §5). */
+export const TABLES = {
+  Sync: {
+    id: "Sync",
+    purpose: "devices, entities, history, per-device change feeds, conflicts, limit counters",
+    fields: { pk: "string", sk: "string", gsi1pk: "string", gsi1sk: "string" },
+    partitionKey: "pk",
+    sortKey: "sk",
+    globalIndexes: { gsi1: { partitionKey: "gsi1pk", sortKey: "gsi1sk" } },
+    timeToLiveAttribute: "expiresAt",
+  },
+  Payments: {
+    id: "Payments",
+    purpose: "payment state per user, customer links, processed Stripe events, parked events",
+    fields: { pk: "string", sk: "string", gsi1pk: "string", gsi1sk: "string" },
+    partitionKey: "pk",
+    sortKey: "sk",
+    globalIndexes: { gsi1: { partitionKey: "gsi1pk", sortKey: "gsi1sk" } },
+    timeToLiveAttribute: "expiresAt",
+  },
+  Audit: {
+    id: "Audit",
+    purpose: "append-only hash-chained audit trail, job leases, usage aggregates",
+    fields: { pk: "string", sk: "string" },
+    partitionKey: "pk",
+    sortKey: "sk",
+    globalIndexes: {},
+    timeToLiveAttribute: "expiresAt",
+  },
+} as const satisfies Record<string, TableDefinition>;
+
+export type TableId = keyof typeof TABLES;
+
+export interface LaneDefinition {
+  /** Construct id; also the SST binding name (`Queue.<id>.queueUrl`). */
+  id: string;
+  handler: string;
+  batchSize: number;
+  /** Seconds a batch may wait to fill; only lanes that tolerate latency get one. */
+  maxBatchingWindowSeconds: number;
+  /** Upper bound of concurrent consumer invocations for the lane (AWS `maximumConcurrency`). */
+  maxConcurrency: number;
+  visibilityTimeoutSeconds: number;
+  /** Receives before a message moves to the lane's dead-letter queue. */
+  maxReceiveCount: number;
+  /** Messages visible in the DLQ at which the depth alarm fires. */
+  dlqAlarmThreshold: number;
+  /** Messages visible in the lane at which the backlog alarm fires. */
+  depthAlarmThreshold: number;
+}
+
+const SYNC_WORKER = "functions/workers/sync-worker.handler";
+
+/** SQS FIFO lanes (SPEC.md §2). Crisis work has no lane: the crisis function answers it. */
+export const LANES = {
+  Realtime: {
+    id: "Realtime", handler: SYNC_WORKER, batchSize: 1, maxBatchingWindowSeconds: 0,
+    maxConcurrency: 50, visibilityTimeoutSeconds: 30, maxReceiveCount: 5,
+    dlqAlarmThreshold: 1, depthAlarmThreshold: 100,
+  },
+  Standard: {
+    id: "Standard", handler: SYNC_WORKER, batchSize: 5, maxBatchingWindowSeconds: 0,
+    maxConcurrency: 20, visibilityTimeoutSeconds: 60, maxReceiveCount: 5,
+    dlqAlarmThreshold: 1, depthAlarmThreshold: 1_000,
+  },
+  Background: {
+    id: "Background", handler: SYNC_WORKER, batchSize: 10, maxBatchingWindowSeconds: 5,
+    maxConcurrency: 5, visibilityTimeoutSeconds: 120, maxReceiveCount: 5,
+    dlqAlarmThreshold: 1, depthAlarmThreshold: 10_000,
+  },
+  Webhooks: {
+    id: "Webhooks", handler: "functions/workers/webhook-worker.handler", batchSize: 10,
+    maxBatchingWindowSeconds: 0, maxConcurrency: 10, visibilityTimeoutSeconds: 60,
+    maxReceiveCount: 8, dlqAlarmThreshold: 1, depthAlarmThreshold: 500,
+  },
+} as const satisfies Record<string, LaneDefinition>;
+
+export type LaneId = keyof typeof LANES;
+
+/** Queue name for a lane (FIFO names must end in `.fifo`). */
+export function queueName(prefix: string, laneId: string, deadLetter = false): string {
+  return `${prefix}-${laneId}${deadLetter ? "-dlq" : ""}.fifo`;
+}
+
+export interface JobDefinition {
+  id: string;
+  handler: string;
+  /** EventBridge schedule expression (UTC). */
+  schedule: `cron(${string})` | `rate(${string})`;
+  description: string;
+}
+
+/** Scheduled maintenance jobs (SPEC.md §6). */
+export const JOBS = {
+  GraceExpiry: {
+    id: "GraceExpiry", handler: "functions/jobs/grace-expiry.handler",
+    schedule: "rate(15 minutes)", description: "move users whose grace period ended to free",
+  },
+  RetentionPurge: {
+    id: "RetentionPurge", handler: "functions/jobs/retention-purge.handler",
+    schedule: "cron(30 3 * * ? *)", description: "purge change-feed entries past the tier's retention",
+  },
+  DlqRedrive: {
+    id: "DlqRedrive", handler: "functions/jobs/dlq-redrive.handler",
+    schedule: "rate(30 minutes)", description: "move dead-lettered webhook and sync messages back, capped",
+  },
+  UsageAggregation: {
+    id: "UsageAggregation", handler: "functions/jobs/usage-aggregation.handler",
+    schedule: "cron(10 0 * * ? *)", description: "aggregate yesterday's bytes and ops per user",
+  },
+  SloReport: {
+    id: "SloReport", handler: "functions/jobs/slo-report.handler",
+    schedule: "cron(20 0 * * ? *)", description: "daily apply-latency and crisis SLO report",
+  },
+  AuditVerify: {
+    id: "AuditVerify", handler: "functions/jobs/audit-verify.handler",
+    schedule: "cron(40 0 * * ? *)", description: "verify the audit hash chain",
+  },
+} as const satisfies Record<string, JobDefinition>;
+
+export type JobId = keyof typeof JOBS;
+
+/** Secrets set with `npx sst secrets set <NAME> <value>`; locally generated into the data dir. */
+export const SECRETS = ["STRIPE_WEBHOOK_SECRET", "PSEUDONYM_SECRET"] as const;
+export type SecretName = (typeof SECRETS)[number];
+
+/** Plain parameters bound to functions. */
+export const PARAMETERS = ["KMS_KEY_ARN", "PRICE_TIERS"] as const;
+export type ParameterName = (typeof PARAMETERS)[number];
+
+/** Crisis function capacity: warm instances and a reserved slice no other load can take. */
+export const CRISIS_CAPACITY = {
+  provisionedConcurrency: 2,
+  reservedConcurrency: 20,
+  /** The SPEC target; a call slower than this is an SLO breach. */
+  latencyTargetMs: 200,
+  /** The alarm's p99 threshold, below the target so we hear before users feel it. */
+  p99AlarmMs: 150,
+} as const;
+
+/** CloudWatch metric namespace for EMF metrics written by Powertools. */
+export const METRICS_NAMESPACE = "paysync";
+
+export type TableAccess = "read" | "readwrite";
+export type KeyAccess = "encrypt_decrypt" | "describe";
+
+export interface FunctionDefinition {
+  id: string;
+  handler: string;
+  /** Least privilege: exactly the tables this function touches, and how. */
+  tables: Partial<Record<TableId, TableAccess>>;
+  /** Lanes it may send to (consumers get receive/delete through their event source). */
+  sendsTo: LaneId[];
+  /** Lanes whose DLQ it may read and delete from (the redrive job). */
+  redrives?: LaneId[];
+  /** Lanes (and their DLQs) whose attributes it may read: depth for health and ops views. */
+  inspects?: LaneId[];
+  key?: KeyAccess;
+  secrets: SecretName[];
+  parameters: ParameterName[];
+  timeoutSeconds: number;
+  memoryMb: number;
+}
+
+const API_SECRETS: SecretName[] = ["PSEUDONYM_SECRET"];
+const KEY_PARAMS: ParameterName[] = ["KMS_KEY_ARN"];
+
+/** Every function and what it may touch. Lane consumers and jobs are listed here too. */
+export const FUNCTIONS = {
+  Health: {
+    id: "Health", handler: "functions/http/health.handler",
+    tables: { Sync: "read", Payments: "read", Audit: "read" }, sendsTo: [], key: "describe",
+    inspects: ["Realtime", "Standard", "Background", "Webhooks"],
+    secrets: [], parameters: KEY_PARAMS, timeoutSeconds: 5, memoryMb: 256,
+  },
+  StripeWebhook: {
+    id: "StripeWebhook", handler: "functions/http/stripe-webhook.handler",
+    tables: { Payments: "readwrite", Audit: "readwrite" }, sendsTo: ["Webhooks"],
+    secrets: ["STRIPE_WEBHOOK_SECRET", "PSEUDONYM_SECRET"], parameters: [], timeoutSeconds: 10, memoryMb: 512,
+  },
+  Entitlements: {
+    id: "Entitlements", handler: "functions/http/entitlements.handler",
+    tables: { Payments: "read" }, sendsTo: [], secrets: API_SECRETS, parameters: [],
+    timeoutSeconds: 5, memoryMb: 256,
+  },
+  Devices: {
+    id: "Devices", handler: "functions/http/devices.handler",
+    tables: { Sync: "readwrite", Audit: "readwrite" }, sendsTo: [], secrets: API_SECRETS, parameters: [],
+    timeoutSeconds: 5, memoryMb: 256,
+  },
+  SyncPush: {
+    id: "SyncPush", handler: "functions/http/sync-push.handler",
+    tables: { Sync: "readwrite", Payments: "read", Audit: "readwrite" },
+    sendsTo: ["Realtime", "Standard", "Background"], key: "encrypt_decrypt",
+    secrets: API_SECRETS, parameters: KEY_PARAMS, timeoutSeconds: 10, memoryMb: 512,
+  },
+  SyncPull: {
+    id: "SyncPull", handler: "functions/http/sync-pull.handler",
+    tables: { Sync: "readwrite", Payments: "read" }, sendsTo: [], key: "encrypt_decrypt",
+    secrets: API_SECRETS, parameters: KEY_PARAMS, timeoutSeconds: 10, memoryMb: 512,
+  },
+  Conflicts: {
+    id: "Conflicts", handler: "functions/http/conflicts.handler",
+    tables: { Sync: "readwrite", Payments: "read", Audit: "readwrite" }, sendsTo: [], key: "encrypt_decrypt",
+    secrets: API_SECRETS, parameters: KEY_PARAMS, timeoutSeconds: 10, memoryMb: 512,
+  },
+  Handoff: {
+    id: "Handoff", handler: "functions/http/handoff.handler",
+    tables: { Sync: "readwrite", Audit: "readwrite" }, sendsTo: [], key: "encrypt_decrypt",
+    secrets: API_SECRETS, parameters: KEY_PARAMS, timeoutSeconds: 10, memoryMb: 512,
+  },
+  Crisis: {
+    id: "Crisis", handler: "functions/crisis.handler",
+    tables: { Sync: "readwrite", Audit: "readwrite" }, sendsTo: [], key: "encrypt_decrypt",
+    secrets: API_SECRETS, parameters: KEY_PARAMS, timeoutSeconds: 5, memoryMb: 1024,
+  },
+  SyncWorker: {
+    id: "SyncWorker", handler: SYNC_WORKER,
+    tables: { Sync: "readwrite", Payments: "read", Audit: "readwrite" }, sendsTo: [], key: "encrypt_decrypt",
+    secrets: API_SECRETS, parameters: KEY_PARAMS, timeoutSeconds: 30, memoryMb: 512,
+  },
+  WebhookWorker: {
+    id: "WebhookWorker", handler: LANES.Webhooks.handler,
+    tables: { Payments: "readwrite", Sync: "readwrite", Audit: "readwrite" }, sendsTo: [], key: "encrypt_decrypt",
+    secrets: API_SECRETS, parameters: ["KMS_KEY_ARN", "PRICE_TIERS"], timeoutSeconds: 30, memoryMb: 512,
+  },
+  GraceExpiry: {
+    id: "GraceExpiry", handler: JOBS.GraceExpiry.handler,
+    tables: { Payments: "readwrite", Sync: "readwrite", Audit: "readwrite" }, sendsTo: [], key: "encrypt_decrypt",
+    secrets: API_SECRETS, parameters: KEY_PARAMS, timeoutSeconds: 900, memoryMb: 512,
+  },
+  RetentionPurge: {
+    id: "RetentionPurge", handler: JOBS.RetentionPurge.handler,
+    tables: { Sync: "readwrite", Payments: "read", Audit: "readwrite" }, sendsTo: [],
+    secrets: [], parameters: [], timeoutSeconds: 900, memoryMb: 512,
+  },
+  DlqRedrive: {
+    id: "DlqRedrive", handler: JOBS.DlqRedrive.handler,
+    tables: { Audit: "readwrite" }, sendsTo: ["Realtime", "Standard", "Background", "Webhooks"],
+    redrives: ["Realtime", "Standard", "Background", "Webhooks"],
+    secrets: [], parameters: [], timeoutSeconds: 900, memoryMb: 256,
+  },
+  UsageAggregation: {
+    id: "UsageAggregation", handler: JOBS.UsageAggregation.handler,
+    tables: { Sync: "read", Audit: "readwrite" }, sendsTo: [], secrets: [], parameters: [],
+    timeoutSeconds: 900, memoryMb: 512,
+  },
+  SloReport: {
+    id: "SloReport", handler: JOBS.SloReport.handler,
+    tables: { Audit: "readwrite" }, sendsTo: [], secrets: [], parameters: [],
+    timeoutSeconds: 900, memoryMb: 512,
+  },
+  AuditVerify: {
+    id: "AuditVerify", handler: JOBS.AuditVerify.handler,
+    tables: { Audit: "readwrite" }, sendsTo: [], secrets: [], parameters: [],
+    timeoutSeconds: 900, memoryMb: 512,
+  },
+} as const satisfies Record<string, FunctionDefinition>;
+
+export type FunctionId = keyof typeof FUNCTIONS;
+
+export interface RouteDefinition {
+  /** `METHOD /path` with `{param}` segments, as API Gateway HTTP API writes route keys. */
+  route: string;
+  function: FunctionId;
+  /** `false` only for `/health` and the Stripe webhook (which verifies its own signature). */
+  auth: boolean;
+}
+
+/** The HTTP API of SPEC.md §4. */
+export const ROUTES: readonly RouteDefinition[] = [
+  { route: "GET /health", function: "Health", auth: false },
+  { route: "POST /webhooks/stripe", function: "StripeWebhook", auth: false },
+  { route: "GET /v1/me/entitlements", function: "Entitlements", auth: true },
+  { route: "POST /v1/devices", function: "Devices", auth: true },
+  { route: "GET /v1/devices", function: "Devices", auth: true },
+  { route: "DELETE /v1/devices/{deviceId}", function: "Devices", auth: true },
+  { route: "POST /v1/sync/push", function: "SyncPush", auth: true },
+  { route: "GET /v1/sync/pull", function: "SyncPull", auth: true },
+  { route: "GET /v1/sync/conflicts", function: "Conflicts", auth: true },
+  { route: "POST /v1/sync/conflicts/{conflictId}/resolve", function: "Conflicts", auth: true },
+  { route: "POST /v1/sessions/{sessionId}/handoff", function: "Handoff", auth: true },
+  { route: "GET /v1/crisis/resources", function: "Crisis", auth: true },
+  { route: "POST /v1/crisis/activate", function: "Crisis", auth: true },
+  { route: "POST /v1/crisis/resolve", function: "Crisis", auth: true },
+  { route: "PUT /v1/crisis/safety-plan", function: "Crisis", auth: true },
+  { route: "PUT /v1/crisis/contacts", function: "Crisis", auth: true },
+];
+
+/** Lane consumers and jobs by function id, so stacks and the local runtime agree. */
+export const LANE_CONSUMER: Record<LaneId, FunctionId> = {
+  Realtime: "SyncWorker", Standard: "SyncWorker", Background: "SyncWorker", Webhooks: "WebhookWorker",
+};

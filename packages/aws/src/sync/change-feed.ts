@@ -1,0 +1,133 @@
+import { TransactionCanceledException } from "@aws-sdk/client-dynamodb";
+import { GetCommand, QueryCommand, TransactWriteCommand } from "@aws-sdk/lib-dynamodb";
+import type { TransactWriteCommandInput } from "@aws-sdk/lib-dynamodb";
+import { documentClient } from "../clients.js";
+import { tableName } from "../config.js";
+
+export type TransactItem = NonNullable<TransactWriteCommandInput["TransactItems"]>[number];
+
+/** One change as stored in a device's feed. The payload is envelope-encrypted. */
+export interface FeedChange {
+  entityType: string;
+  entityId: string;
+  version: number;
+  action: "upsert" | "delete";
+  /** Ciphertext from the payload cipher, or null for deletes. */
+  payloadCipher: string | null;
+  priority: number;
+  /** The device the change came from; `server` for server-originated changes. */
+  originDeviceId: string;
+  /** The devices whose feed receives it. */
+  targetDeviceIds: string[];
+}
+
+export interface StoredChange extends Omit<FeedChange, "targetDeviceIds"> {
+  seq: number;
+  createdAt: string;
+}
+
+/** Feed entries outlive every tier's retention; the purge job removes them earlier by tier. */
+const FEED_BACKSTOP_TTL_SECONDS = 45 * 24 * 3600;
+const MAX_ATTEMPTS = 8;
+
+const seqKey = (seq: number) => seq.toString().padStart(16, "0");
+export const feedPk = (userKey: string, deviceId: string) => `FEED#${userKey}#${deviceId}`;
+const counterKey = (userKey: string) => ({ pk: `USER#${userKey}`, sk: "FEEDSEQ" });
+
+export class FeedConditionFailed extends Error {
+  constructor(readonly reasons: (string | undefined)[]) {
+    super("a condition of the feed transaction failed");
+  }
+}
+
+/**
+ * A per-user change feed fanned out to one partition per device, so a pull reads exactly
+ * its page and nothing else. Sequence numbers come from a per-user counter advanced in the
+ * same transaction as the entries (and as the caller's own writes), conditional on its
+ * previous value: sequence order is commit order, so a cursor never skips a late commit.
+ */
+export class ChangeFeed {
+  constructor(private readonly table = tableName("Sync")) {}
+
+  /**
+   * Appends changes (and the caller's extra transaction items, written atomically with
+   * them). Retries when another writer advanced the counter; an extra item's failed
+   * condition throws `FeedConditionFailed` with the cancellation reasons of those items.
+   */
+  async append(userKey: string, changes: FeedChange[], extraItems: TransactItem[] = [], now = new Date()): Promise<number[]> {
+    for (let attempt = 1; ; attempt++) {
+      const counter = await documentClient().send(new GetCommand({ TableName: this.table, Key: counterKey(userKey), ConsistentRead: true }));
+      const current = (counter.Item?.seq as number | undefined) ?? 0;
+      const seqs = changes.map((_, i) => current + i + 1);
+      const entries: TransactItem[] = changes.flatMap((change, i) =>
+        change.targetDeviceIds.map((deviceId) => ({
+          Put: {
+            TableName: this.table,
+            Item: {
+              pk: feedPk(userKey, deviceId),
+              sk: seqKey(seqs[i] ?? 0),
+              seq: seqs[i],
+              entityType: change.entityType,
+              entityId: change.entityId,
+              version: change.version,
+              action: change.action,
+              payloadCipher: change.payloadCipher,
+              priority: change.priority,
+              originDeviceId: change.originDeviceId,
+              createdAt: now.toISOString(),
+              expiresAt: Math.floor(now.getTime() / 1000) + FEED_BACKSTOP_TTL_SECONDS,
+            },
+          },
+        })),
+      );
+      const counterUpdate: TransactItem = {
+        Update: {
+          TableName: this.table,
+          Key: counterKey(userKey),
+          UpdateExpression: "SET seq = :next",
+          ConditionExpression: current === 0 ? "attribute_not_exists(seq) OR seq = :current" : "seq = :current",
+          ExpressionAttributeValues: { ":next": current + changes.length, ":current": current },
+        },
+      };
+      const items = entries.length > 0 ? [counterUpdate, ...extraItems, ...entries] : extraItems;
+      if (items.length === 0) return [];
+      try {
+        await documentClient().send(new TransactWriteCommand({ TransactItems: items }));
+        return entries.length > 0 ? seqs : [];
+      } catch (error) {
+        if (!(error instanceof TransactionCanceledException)) throw error;
+        const reasons = error.CancellationReasons?.map((r) => r.Code) ?? [];
+        const offset = entries.length > 0 ? 1 : 0;
+        const extraReasons = reasons.slice(offset, offset + extraItems.length);
+        if (extraReasons.some((code) => code === "ConditionalCheckFailed")) throw new FeedConditionFailed(extraReasons);
+        const retryable = (entries.length > 0 && reasons[0] === "ConditionalCheckFailed") || reasons.includes("TransactionConflict");
+        if (!retryable || attempt >= MAX_ATTEMPTS) throw error;
+        await new Promise((r) => setTimeout(r, Math.random() * 10 * attempt));
+      }
+    }
+  }
+
+  /** The device's changes after `afterSeq`, one page; `hasMore` says whether to pull again. */
+  async page(userKey: string, deviceId: string, afterSeq: number, limit: number): Promise<{ changes: StoredChange[]; hasMore: boolean }> {
+    const result = await documentClient().send(new QueryCommand({
+      TableName: this.table,
+      KeyConditionExpression: "pk = :pk AND sk > :after",
+      ExpressionAttributeValues: { ":pk": feedPk(userKey, deviceId), ":after": seqKey(afterSeq) },
+      Limit: limit + 1,
+      ConsistentRead: true,
+    }));
+    const items = result.Items ?? [];
+    const changes = items.slice(0, limit).map((item) => ({
+      seq: item.seq as number,
+      entityType: item.entityType as string,
+      entityId: item.entityId as string,
+      version: item.version as number,
+      action: item.action as "upsert" | "delete",
+      payloadCipher: (item.payloadCipher as string | null | undefined) ?? null,
+      priority: item.priority as number,
+      originDeviceId: item.originDeviceId as string,
+      createdAt: item.createdAt as string,
+    }));
+    return { changes, hasMore: items.length > limit };
+  }
+}

@@ -1,0 +1,72 @@
+/**
+ * Wire schemas of entitlements and devices (SPEC.md section 4).
+ *
+ * @example
+ * const body = DeviceRegistrationRequestSchema.parse({ deviceId: "phone-1", platform: "ios" });
+ */
+import { z } from "zod";
+import { ALL_FEATURES, type TierPolicy } from "../tiers.js";
+import { DateTimeSchema, IdSchema, PlatformSchema, PrioritySchema, TierSchema } from "./common.js";
+
+/** Stripe's subscription statuses, plus `none` for a user who never subscribed. */
+export const SUBSCRIPTION_STATUSES = [
+  "none", "trialing", "active", "past_due", "unpaid", "paused", "canceled", "incomplete", "incomplete_expired",
+] as const;
+export const SubscriptionStatusSchema = z.enum(SUBSCRIPTION_STATUSES);
+export type SubscriptionStatus = z.infer<typeof SubscriptionStatusSchema>;
+
+export const TierPolicySchema = z.object({
+  tier: TierSchema,
+  priorityCeiling: PrioritySchema,
+  maxConcurrentOps: z.number().int().positive(),
+  syncFrequency: z.enum(["background", "standard", "realtime", "frequent"]),
+  minPullIntervalMs: z.number().int().nonnegative(),
+  bandwidthBytesPerSecond: z.number().int().positive().nullable(),
+  maxPushBytes: z.number().int().positive().nullable(),
+  dailyDataBytes: z.number().int().positive().nullable(),
+  offlineQueueLimit: z.number().int().nonnegative(),
+  offlineRetentionDays: z.number().int().positive(),
+  crossDeviceSync: z.boolean(),
+  conflictResolution: z.enum(["manual", "automatic"]),
+  priorityEscalation: z.boolean(),
+  compressionLevel: z.number().int().min(0).max(9),
+  targetApplyLatencyMs: z.number().int().positive(),
+}) satisfies z.ZodType<TierPolicy>;
+
+export const FeatureFlagsSchema = z.object({
+  enabled: z.array(z.enum(ALL_FEATURES)),
+  disabled: z.array(z.enum(ALL_FEATURES)),
+});
+
+export const EntitlementsResponseSchema = z.object({
+  tier: TierSchema,
+  status: SubscriptionStatusSchema,
+  graceEndsAt: DateTimeSchema.nullable(),
+  featureFlags: FeatureFlagsSchema,
+  policy: TierPolicySchema,
+  /** Crisis features never depend on payment. */
+  crisisAccess: z.literal(true),
+  paymentCurrent: z.boolean(),
+});
+export type EntitlementsResponse = z.infer<typeof EntitlementsResponseSchema>;
+
+export const DeviceRegistrationRequestSchema = z.strictObject({
+  deviceId: IdSchema,
+  platform: PlatformSchema,
+  appVersion: z.string().regex(/^[0-9A-Za-z.+_-]{1,64}$/, "must be a version string").optional(),
+  primary: z.boolean().optional(),
+});
+export type DeviceRegistrationRequest = z.infer<typeof DeviceRegistrationRequestSchema>;
+
+export const DeviceSchema = z.object({
+  deviceId: IdSchema,
+  platform: PlatformSchema,
+  appVersion: z.string().nullable(),
+  primary: z.boolean(),
+  registeredAt: DateTimeSchema,
+  lastSeenAt: DateTimeSchema.nullable(),
+});
+export type Device = z.infer<typeof DeviceSchema>;
+
+export const DeviceListResponseSchema = z.object({ devices: z.array(DeviceSchema) });
+export type DeviceListResponse = z.infer<typeof DeviceListResponseSchema>;

@@ -1,0 +1,57 @@
+/**
+ * Wire pieces shared by every route (SPEC.md section 4): ids, times, JSON values, enumerations,
+ * the error body, health, path parameters and the device header.
+ *
+ * @example
+ * IdSchema.safeParse("phone-1").success; // true
+ */
+import { z } from "zod";
+import type { ErrorCode } from "../errors.js";
+import { TIERS } from "../tiers.js";
+import { DEVICE_ENTITY_TYPES, ENTITY_TYPES } from "../sync/entities.js";
+import { LANES } from "../sync/priority.js";
+
+/** Every id a device sends: deviceId, opId, entityId, sessionId. */
+export const IdSchema = z.string().regex(/^[A-Za-z0-9_-]{1,128}$/, "must match ^[A-Za-z0-9_-]{1,128}$");
+/** ISO 8601 date-time with `Z` or an explicit offset; a local time without offset is ambiguous. */
+export const DateTimeSchema = z.iso.datetime({ offset: true });
+export const JsonValueSchema = z.json();
+export const PrioritySchema = z.number().int().min(1).max(10);
+export const TierSchema = z.enum(TIERS);
+export const EntityTypeSchema = z.enum(ENTITY_TYPES);
+/** Server-originated types are absent: a device may not push them. */
+export const DeviceEntityTypeSchema = z.enum(DEVICE_ENTITY_TYPES);
+export const LaneSchema = z.enum(LANES);
+export const ActionSchema = z.enum(["upsert", "delete"]);
+export const PlatformSchema = z.enum(["ios", "android", "web"]);
+export const CrisisLevelSchema = z.enum(["moderate", "high", "imminent"]);
+export const CrisisSourceSchema = z.enum(["button", "assessment", "clinician"]);
+/** Opaque pull cursor (base64url or decimal). */
+export const CursorSchema = z.string().regex(/^[A-Za-z0-9_=-]{1,512}$/, "must be an opaque cursor");
+
+export type Id = z.infer<typeof IdSchema>;
+export type Platform = z.infer<typeof PlatformSchema>;
+export type CrisisLevel = z.infer<typeof CrisisLevelSchema>;
+export type CrisisSource = z.infer<typeof CrisisSourceSchema>;
+export type SyncAction = z.infer<typeof ActionSchema>;
+
+// Listing codes as keys makes the compiler fail when errors.ts gains a code this schema lacks.
+const ERROR_CODES: Record<ErrorCode, true> = {
+  validation_error: true, unauthorized: true, forbidden: true, not_found: true, conflict: true,
+  payload_too_large: true, limit_exceeded: true, internal_error: true, service_unavailable: true,
+};
+export const ErrorCodeSchema = z.enum(Object.keys(ERROR_CODES) as [ErrorCode, ...ErrorCode[]]);
+
+export const ErrorBodySchema = z.object({
+  error: z.object({ code: ErrorCodeSchema, message: z.string(), details: z.unknown().optional() }),
+});
+export type ErrorBody = z.infer<typeof ErrorBodySchema>;
+
+export const HealthResponseSchema = z.object({ status: z.literal("ok"), time: DateTimeSchema });
+export type HealthResponse = z.infer<typeof HealthResponseSchema>;
+
+export const DeviceIdParamsSchema = z.strictObject({ deviceId: IdSchema });
+export const ConflictIdParamsSchema = z.strictObject({ id: IdSchema });
+export const SessionIdParamsSchema = z.strictObject({ sessionId: IdSchema });
+/** `X-Device-Id` header of the sync routes (the HTTP API lower-cases header names). */
+export const DeviceIdHeadersSchema = z.object({ "x-device-id": IdSchema });

@@ -1,0 +1,93 @@
+/**
+ * Wire schemas of the crisis routes (SPEC.md section 4): open to every authenticated user,
+ * whatever they pay.
+ *
+ * @example
+ * const body = CrisisActivateRequestSchema.parse({ deviceId: "phone-1", level: "high", source: "button" });
+ */
+import { z } from "zod";
+import { CrisisLevelSchema, CrisisSourceSchema, DateTimeSchema, IdSchema } from "./common.js";
+
+export const CrisisActivateRequestSchema = z.strictObject({
+  deviceId: IdSchema,
+  level: CrisisLevelSchema,
+  source: CrisisSourceSchema,
+});
+export type CrisisActivateRequest = z.infer<typeof CrisisActivateRequestSchema>;
+
+export const CrisisResolveRequestSchema = z.strictObject({ deviceId: IdSchema });
+export type CrisisResolveRequest = z.infer<typeof CrisisResolveRequestSchema>;
+
+const PlanItemsSchema = z.array(z.string().trim().min(1).max(500)).max(20).default([]);
+
+/** Stanley-Brown safety plan sections; a PUT replaces the whole plan and omitted sections are empty. */
+export const SafetyPlanSchema = z.strictObject({
+  warningSigns: PlanItemsSchema,
+  copingStrategies: PlanItemsSchema,
+  reasonsForLiving: PlanItemsSchema,
+  distractions: PlanItemsSchema,
+  peopleToAskForHelp: PlanItemsSchema,
+  professionalsToContact: PlanItemsSchema,
+  makingEnvironmentSafe: PlanItemsSchema,
+});
+export type SafetyPlan = z.infer<typeof SafetyPlanSchema>;
+
+export const MAX_EMERGENCY_CONTACTS = 20;
+
+export const EmergencyContactSchema = z.strictObject({
+  name: z.string().trim().min(1).max(100),
+  phone: z.string().regex(/^\+?[0-9 ().-]{3,32}$/, "must be a phone number").optional(),
+  relationship: z.string().trim().min(1).max(50).optional(),
+});
+export type EmergencyContact = z.infer<typeof EmergencyContactSchema>;
+
+/** A PUT replaces the whole list. */
+export const EmergencyContactsRequestSchema = z.strictObject({
+  contacts: z.array(EmergencyContactSchema).max(MAX_EMERGENCY_CONTACTS),
+});
+export type EmergencyContactsRequest = z.infer<typeof EmergencyContactsRequestSchema>;
+
+/** Answer to the synchronous crisis-priority writes (safety plan, contacts). */
+export const CrisisWriteResponseSchema = z.object({
+  entityType: z.enum(["safety_plan", "emergency_contacts"]),
+  version: z.number().int().positive(),
+  priority: z.literal(10),
+  updatedAt: DateTimeSchema,
+});
+export type CrisisWriteResponse = z.infer<typeof CrisisWriteResponseSchema>;
+
+export const CrisisModeStateSchema = z.object({
+  active: z.boolean(),
+  level: CrisisLevelSchema.nullable(),
+  source: CrisisSourceSchema.nullable(),
+  activatedAt: DateTimeSchema.nullable(),
+});
+export type CrisisModeState = z.infer<typeof CrisisModeStateSchema>;
+
+export const HotlineSchema = z.object({
+  name: z.string(),
+  call: z.literal("988"),
+  text: z.literal("988"),
+  chatUrl: z.url(),
+});
+export type Hotline = z.infer<typeof HotlineSchema>;
+
+/** The 988 Suicide & Crisis Lifeline, served to every user whatever they pay. */
+export const CRISIS_HOTLINE: Hotline = {
+  name: "988 Suicide & Crisis Lifeline",
+  call: "988",
+  text: "988",
+  chatUrl: "https://988lifeline.org/chat/",
+};
+
+/** Also the answer to `POST /v1/crisis/activate`. */
+export const CrisisResourcesResponseSchema = z.object({
+  hotline: HotlineSchema,
+  safetyPlan: SafetyPlanSchema.nullable(),
+  emergencyContacts: z.array(EmergencyContactSchema),
+  crisisMode: CrisisModeStateSchema,
+});
+export type CrisisResourcesResponse = z.infer<typeof CrisisResourcesResponseSchema>;
+
+export const CrisisResolveResponseSchema = z.object({ crisisMode: CrisisModeStateSchema });
+export type CrisisResolveResponse = z.infer<typeof CrisisResolveResponseSchema>;

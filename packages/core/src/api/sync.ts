@@ -1,0 +1,156 @@
+/**
+ * Wire schemas of sync push and pull, conflicts and session handoff (SPEC.md section 4).
+ *
+ * @example
+ * const { ops } = SyncPushRequestSchema.parse(JSON.parse(event.body ?? ""));
+ * const { cursor, limit } = SyncPullQuerySchema.parse(event.queryStringParameters ?? {});
+ */
+import { z } from "zod";
+import { AssessmentPayloadSchema } from "../sync/assessment.js";
+import {
+  ActionSchema, CursorSchema, DateTimeSchema, DeviceEntityTypeSchema, EntityTypeSchema, IdSchema,
+  JsonValueSchema, LaneSchema, PrioritySchema,
+} from "./common.js";
+
+export const MAX_OPS_PER_PUSH = 500;
+export const MAX_PULL_LIMIT = 500;
+export const DEFAULT_PULL_LIMIT = 100;
+
+const VersionSchema = z.number().int().nonnegative();
+
+export const SyncOpSchema = z
+  .strictObject({
+    opId: IdSchema,
+    entityType: DeviceEntityTypeSchema,
+    entityId: IdSchema,
+    action: ActionSchema,
+    /** Version the device last saw; 0 for a new entity. */
+    baseVersion: VersionSchema,
+    /** Any JSON; may be left out only by a delete. */
+    payload: JsonValueSchema.optional(),
+    clientTime: DateTimeSchema,
+  })
+  .superRefine((op, ctx) => {
+    if (op.action === "upsert" && op.payload === undefined) {
+      ctx.addIssue({ code: "custom", path: ["payload"], message: "an upsert needs a payload" });
+    }
+    // The server scores assessments itself, so an unscorable one is refused up front.
+    if (op.entityType === "assessment" && op.action === "upsert" && op.payload !== undefined) {
+      const parsed = AssessmentPayloadSchema.safeParse(op.payload);
+      for (const issue of parsed.error?.issues ?? []) {
+        ctx.addIssue({ code: "custom", path: ["payload", ...issue.path], message: issue.message });
+      }
+    }
+  });
+export type SyncOp = z.infer<typeof SyncOpSchema>;
+
+export const SyncPushRequestSchema = z.strictObject({
+  ops: z.array(SyncOpSchema).min(1).max(MAX_OPS_PER_PUSH),
+});
+export type SyncPushRequest = z.infer<typeof SyncPushRequestSchema>;
+
+export const SyncOpStatusSchema = z.enum(["applied", "queued", "duplicate", "conflict", "rejected"]);
+export type SyncOpStatus = z.infer<typeof SyncOpStatusSchema>;
+
+export const SyncOpResultSchema = z.object({
+  opId: IdSchema,
+  status: SyncOpStatusSchema,
+  priority: PrioritySchema,
+  lane: LaneSchema,
+  reason: z.string().max(500).optional(),
+});
+export type SyncOpResult = z.infer<typeof SyncOpResultSchema>;
+
+export const SyncPushResponseSchema = z.object({ results: z.array(SyncOpResultSchema) });
+export type SyncPushResponse = z.infer<typeof SyncPushResponseSchema>;
+
+/** Query strings arrive as strings, hence the coercion of `limit`. */
+export const SyncPullQuerySchema = z.strictObject({
+  cursor: CursorSchema.optional(),
+  limit: z.coerce.number().int().min(1).max(MAX_PULL_LIMIT).default(DEFAULT_PULL_LIMIT),
+});
+export type SyncPullQuery = z.infer<typeof SyncPullQuerySchema>;
+
+export const ChangeSchema = z.object({
+  seq: z.number().int().nonnegative(),
+  entityType: EntityTypeSchema,
+  entityId: IdSchema,
+  version: z.number().int().positive(),
+  action: ActionSchema,
+  /** `null` for a delete. */
+  payload: JsonValueSchema,
+  priority: PrioritySchema,
+  /** `null` for server-originated changes (payment state, flags, policy). */
+  originDeviceId: IdSchema.nullable(),
+});
+export type Change = z.infer<typeof ChangeSchema>;
+
+export const SyncPullResponseSchema = z.object({
+  changes: z.array(ChangeSchema),
+  cursor: CursorSchema,
+  hasMore: z.boolean(),
+  minIntervalMs: z.number().int().nonnegative(),
+});
+export type SyncPullResponse = z.infer<typeof SyncPullResponseSchema>;
+
+export const ConflictSchema = z.object({
+  id: IdSchema,
+  entityType: EntityTypeSchema,
+  entityId: IdSchema,
+  current: z.object({
+    version: VersionSchema,
+    payload: JsonValueSchema,
+    deviceId: IdSchema.nullable(),
+    clientTime: DateTimeSchema,
+  }),
+  incoming: z.object({
+    opId: IdSchema,
+    baseVersion: VersionSchema,
+    action: ActionSchema,
+    payload: JsonValueSchema,
+    deviceId: IdSchema,
+    clientTime: DateTimeSchema,
+  }),
+  detectedAt: DateTimeSchema,
+});
+export type Conflict = z.infer<typeof ConflictSchema>;
+
+export const ConflictListResponseSchema = z.object({ conflicts: z.array(ConflictSchema) });
+export type ConflictListResponse = z.infer<typeof ConflictListResponseSchema>;
+
+export const ConflictResolutionSchema = z.enum(["keep_current", "take_incoming", "merge"]);
+
+export const ConflictResolveRequestSchema = z
+  .strictObject({ resolution: ConflictResolutionSchema, payload: JsonValueSchema.optional() })
+  .superRefine((body, ctx) => {
+    // A payload with another resolution is ambiguous: which version did the device mean?
+    if ((body.resolution === "merge") !== (body.payload !== undefined)) {
+      ctx.addIssue({ code: "custom", path: ["payload"], message: "a payload is required for merge, and only for merge" });
+    }
+  });
+export type ConflictResolveRequest = z.infer<typeof ConflictResolveRequestSchema>;
+
+export const ConflictResolveResponseSchema = z.object({
+  id: IdSchema,
+  entityType: EntityTypeSchema,
+  entityId: IdSchema,
+  resolution: ConflictResolutionSchema,
+  version: z.number().int().positive(),
+});
+export type ConflictResolveResponse = z.infer<typeof ConflictResolveResponseSchema>;
+
+export const HandoffRequestSchema = z
+  .strictObject({ fromDeviceId: IdSchema, toDeviceId: IdSchema, snapshot: z.record(z.string(), JsonValueSchema) })
+  .refine((body) => body.fromDeviceId !== body.toDeviceId, {
+    path: ["toDeviceId"],
+    message: "a session is handed off to another device",
+  });
+export type HandoffRequest = z.infer<typeof HandoffRequestSchema>;
+
+/** The snapshot reaches the target device as a priority-8 change. */
+export const HandoffResponseSchema = z.object({
+  sessionId: IdSchema,
+  toDeviceId: IdSchema,
+  priority: z.literal(8),
+});
+export type HandoffResponse = z.infer<typeof HandoffResponseSchema>;

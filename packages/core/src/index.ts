@@ -1,0 +1,3 @@
+export * from "./errors.js";
+export * from "./pii.js";
+export * from "./tiers.js";

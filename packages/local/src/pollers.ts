@@ -1,0 +1,128 @@
+import {
+  ChangeMessageVisibilityBatchCommand,
+  DeleteMessageBatchCommand,
+  ReceiveMessageCommand,
+  SQSClient,
+  type Message,
+} from "@aws-sdk/client-sqs";
+import type { SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
+import { LANES, LANE_CONSUMER, type LaneId } from "@paysync/aws/resources";
+import { lambdaContext, loadHandler } from "./handlers.js";
+import { LOCAL_REGION, localClientConfig } from "./provision.js";
+
+export interface PollerOptions {
+  sqsEndpoint: string;
+  queues: Record<LaneId, { url: string; arn: string }>;
+  /** Local pollers per lane; AWS scales to the lane's maxConcurrency. */
+  pollersPerLane?: number;
+  /** Seconds before a failed message is retried locally (AWS waits the visibility timeout). */
+  retryDelaySeconds?: number;
+  onError?: (lane: LaneId, error: unknown) => void;
+}
+
+function toRecord(message: Message, arn: string): SQSRecord {
+  const attributes = message.Attributes ?? {};
+  return {
+    messageId: message.MessageId ?? "",
+    receiptHandle: message.ReceiptHandle ?? "",
+    body: message.Body ?? "",
+    attributes: {
+      ApproximateReceiveCount: attributes.ApproximateReceiveCount ?? "1",
+      SentTimestamp: attributes.SentTimestamp ?? String(Date.now()),
+      SenderId: attributes.SenderId ?? "local",
+      ApproximateFirstReceiveTimestamp: attributes.ApproximateFirstReceiveTimestamp ?? String(Date.now()),
+      ...(attributes.MessageGroupId ? { MessageGroupId: attributes.MessageGroupId } : {}),
+      ...(attributes.MessageDeduplicationId ? { MessageDeduplicationId: attributes.MessageDeduplicationId } : {}),
+      ...(attributes.SequenceNumber ? { SequenceNumber: attributes.SequenceNumber } : {}),
+    },
+    messageAttributes: Object.fromEntries(
+      Object.entries(message.MessageAttributes ?? {}).map(([name, value]) => [
+        name,
+        { dataType: value.DataType ?? "String", ...(value.StringValue !== undefined ? { stringValue: value.StringValue } : {}) },
+      ]),
+    ),
+    md5OfBody: message.MD5OfBody ?? "",
+    eventSource: "aws:sqs",
+    eventSourceARN: arn,
+    awsRegion: LOCAL_REGION,
+  };
+}
+
+/**
+ * Lambda's SQS event source, locally: receive up to the lane's batch size, call the same
+ * worker handler with a real `SQSEvent`, delete what succeeded and return the reported
+ * failures to the queue (so FIFO order, retries and DLQ redrive behave as in AWS).
+ */
+export function startPollers(options: PollerOptions): { stop(): Promise<void> } {
+  const client = new SQSClient(localClientConfig(options.sqsEndpoint));
+  const controller = new AbortController();
+  const loops: Promise<void>[] = [];
+  const retryDelay = options.retryDelaySeconds ?? 1;
+
+  async function pollOnce(lane: LaneId): Promise<void> {
+    const def = LANES[lane];
+    const queue = options.queues[lane];
+    const received = await client.send(
+      new ReceiveMessageCommand({
+        QueueUrl: queue.url,
+        MaxNumberOfMessages: def.batchSize,
+        WaitTimeSeconds: 1,
+        MessageSystemAttributeNames: ["All"],
+        MessageAttributeNames: ["All"],
+      }),
+      { abortSignal: controller.signal },
+    );
+    const messages = received.Messages ?? [];
+    if (messages.length === 0) return;
+    const event: SQSEvent = { Records: messages.map((m) => toRecord(m, queue.arn)) };
+    const functionId = LANE_CONSUMER[lane];
+    let failed: Set<string>;
+    try {
+      const handler = await loadHandler(functionId);
+      const response = (await handler(event, lambdaContext(functionId))) as SQSBatchResponse | undefined;
+      failed = new Set((response?.batchItemFailures ?? []).map((f) => f.itemIdentifier));
+    } catch (error) {
+      options.onError?.(lane, error);
+      failed = new Set(messages.map((m) => m.MessageId ?? ""));
+    }
+    const done = messages.filter((m) => !failed.has(m.MessageId ?? ""));
+    const retry = messages.filter((m) => failed.has(m.MessageId ?? ""));
+    if (done.length > 0) {
+      await client.send(new DeleteMessageBatchCommand({
+        QueueUrl: queue.url,
+        Entries: done.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle ?? "" })),
+      }));
+    }
+    if (retry.length > 0) {
+      await client.send(new ChangeMessageVisibilityBatchCommand({
+        QueueUrl: queue.url,
+        Entries: retry.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle ?? "", VisibilityTimeout: retryDelay })),
+      }));
+    }
+  }
+
+  async function loop(lane: LaneId): Promise<void> {
+    while (!controller.signal.aborted) {
+      try {
+        await pollOnce(lane);
+      } catch (error) {
+        if (controller.signal.aborted) return;
+        options.onError?.(lane, error);
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    }
+  }
+
+  const perLane = options.pollersPerLane ?? 2;
+  for (const lane of Object.keys(LANES) as LaneId[]) {
+    const count = Math.min(perLane, LANES[lane].maxConcurrency);
+    for (let i = 0; i < count; i++) loops.push(loop(lane));
+  }
+  return {
+    stop: async () => {
+      controller.abort();
+      await Promise.allSettled(loops);
+      client.destroy();
+    },
+  };
+}

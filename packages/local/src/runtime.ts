@@ -1,0 +1,107 @@
+import { existsSync, readFileSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { startEmulators, StartupError, type Emulators } from "./emulators.js";
+import { handlerEnvironment, type Endpoints } from "./environment.js";
+import { startGateway, type ExtraRoute } from "./gateway.js";
+import { startPollers } from "./pollers.js";
+import { provision, type ProvisionedResources } from "./provision.js";
+import { startScheduler } from "./scheduler.js";
+import { writeFileAtomic, type LocalSettings } from "./settings.js";
+
+/** What a running instance writes to its data dir so `npm run job` / `token` can find it. */
+export interface RuntimeState {
+  pid: number;
+  baseUrl: string;
+  endpoints: Endpoints;
+  resources: ProvisionedResources;
+}
+
+export interface Runtime {
+  baseUrl: string;
+  endpoints: Endpoints;
+  resources: ProvisionedResources;
+  env: Record<string, string>;
+  stop(): Promise<void>;
+}
+
+export interface RuntimeOptions {
+  /** Run jobs on their schedules (off in tests, which drive jobs with an injected clock). */
+  schedule?: boolean;
+  extraRoutes?: ExtraRoute[];
+  log?: (line: string) => void;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export function runtimeStateFile(dataDir: string): string {
+  return join(dataDir, "runtime.json");
+}
+
+export function readRuntimeState(dataDir: string): RuntimeState | undefined {
+  const file = runtimeStateFile(dataDir);
+  if (!existsSync(file)) return undefined;
+  const state = JSON.parse(readFileSync(file, "utf8")) as RuntimeState;
+  return isAlive(state.pid) ? state : undefined;
+}
+
+/**
+ * Starts paysync on one machine: emulators, resources, the HTTP gateway, lane pollers and
+ * the job scheduler, all calling the handlers Lambda runs.
+ */
+export async function startRuntime(settings: LocalSettings, options: RuntimeOptions = {}): Promise<Runtime> {
+  const log = options.log ?? (() => undefined);
+  const running = readRuntimeState(settings.dataDir);
+  if (running && running.pid !== process.pid) {
+    throw new StartupError(`Another paysync (pid ${running.pid}) is using ${settings.dataDir}; stop it or set PAYSYNC_DATA_DIR.`);
+  }
+  let emulators: Emulators | undefined;
+  try {
+    emulators = await startEmulators(settings.dataDir);
+    const endpoints: Endpoints = { dynamodb: emulators.dynamodb.endpoint, sqs: emulators.sqs.endpoint, kms: emulators.kms.endpoint };
+    const resources = await provision(endpoints);
+    const env = handlerEnvironment(settings, endpoints, resources);
+    Object.assign(process.env, env);
+
+    let gateway;
+    try {
+      gateway = await startGateway({ port: settings.port, jwtSecret: settings.secrets.jwtSecret, extraRoutes: options.extraRoutes ?? [] });
+    } catch (error) {
+      if ((error as { code?: string }).code === "EADDRINUSE") {
+        throw new StartupError(`Port ${settings.port} is already in use; set PORT to a free port (e.g. PORT=3001 npm start).`);
+      }
+      throw error;
+    }
+    const pollers = startPollers({
+      sqsEndpoint: endpoints.sqs,
+      queues: resources.queues,
+      onError: (lane, error) => log(`lane ${lane}: ${(error as Error).name}: ${(error as Error).message}`),
+    });
+    const scheduler = options.schedule === false
+      ? undefined
+      : startScheduler((job, outcome) => log(`job ${job}: ${outcome}`));
+    const baseUrl = `http://127.0.0.1:${gateway.port}`;
+    const stateFile = runtimeStateFile(settings.dataDir);
+    writeFileAtomic(stateFile, JSON.stringify({ pid: process.pid, baseUrl, endpoints, resources } satisfies RuntimeState, null, 2));
+    const started = emulators;
+    return {
+      baseUrl, endpoints, resources, env,
+      stop: async () => {
+        scheduler?.stop();
+        await gateway.stop();
+        await pollers.stop();
+        await started.stop();
+        rmSync(stateFile, { force: true });
+      },
+    };
+  } catch (error) {
+    await emulators?.stop();
+    throw error;
+  }
+}

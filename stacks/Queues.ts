@@ -1,0 +1,65 @@
+import { Duration } from "aws-cdk-lib";
+import * as sqs from "aws-cdk-lib/aws-sqs";
+import { Queue, use, type Function, type StackContext } from "sst/constructs";
+import {
+  FUNCTIONS,
+  LANE_CONSUMER,
+  LANES,
+  queueName,
+  type FunctionId,
+  type LaneId,
+} from "../packages/aws/src/resources.js";
+import { assertVisibilityCoversTimeout, consumeLane, createFunction, type Lane } from "./grants.js";
+import { Storage } from "./Storage.js";
+
+/**
+ * The SQS FIFO lanes of LANES, each KMS-encrypted with a FIFO dead-letter queue, and their
+ * consumer functions (one function per LANE_CONSUMER id, even when it serves several lanes).
+ */
+export function Queues({ stack, app }: StackContext) {
+  const storage = use(Storage);
+  const prefix = `${app.stage}-${app.name}`;
+
+  const lanes = Object.fromEntries(
+    Object.values(LANES).map((definition): [LaneId, Lane] => {
+      const deadLetterQueue = new sqs.Queue(stack, `${definition.id}Dlq`, {
+        queueName: queueName(prefix, definition.id, true),
+        fifo: true,
+        contentBasedDeduplication: false,
+        encryption: sqs.QueueEncryption.KMS,
+        encryptionMasterKey: storage.key,
+        // The longest SQS keeps anything: time for an operator or the redrive job.
+        retentionPeriod: Duration.days(14),
+      });
+      const queue = new Queue(stack, definition.id, {
+        cdk: {
+          queue: {
+            queueName: queueName(prefix, definition.id),
+            fifo: true,
+            // Producers send explicit deduplication ids.
+            contentBasedDeduplication: false,
+            encryption: sqs.QueueEncryption.KMS,
+            encryptionMasterKey: storage.key,
+            visibilityTimeout: Duration.seconds(definition.visibilityTimeoutSeconds),
+            deadLetterQueue: { queue: deadLetterQueue, maxReceiveCount: definition.maxReceiveCount },
+          },
+        },
+      });
+      return [definition.id, { definition, queue, deadLetterQueue }];
+    }),
+  ) as Record<LaneId, Lane>;
+
+  const consumers = new Map<FunctionId, Function>();
+  for (const lane of Object.values(lanes)) {
+    const consumerId = LANE_CONSUMER[lane.definition.id];
+    assertVisibilityCoversTimeout(lane.definition, FUNCTIONS[consumerId]);
+    let consumer = consumers.get(consumerId);
+    if (!consumer) {
+      consumer = createFunction(stack, consumerId, { ...storage, lanes });
+      consumers.set(consumerId, consumer);
+    }
+    consumeLane(consumer, lane, storage.key);
+  }
+
+  return { lanes, consumers };
+}

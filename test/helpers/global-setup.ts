@@ -1,0 +1,70 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import type { TestProject } from "vitest/node";
+import type { RuntimeState } from "../../packages/local/src/runtime.js";
+import type { LocalSecrets } from "../../packages/local/src/settings.js";
+
+export interface RuntimeHandle extends RuntimeState {
+  dataDir: string;
+  secrets: LocalSecrets;
+  logFile: string;
+}
+
+declare module "vitest" {
+  interface ProvidedContext {
+    runtime: RuntimeHandle;
+  }
+}
+
+const ROOT = resolve(import.meta.dirname, "../..");
+export const TEST_OUTPUT_DIR = join(ROOT, ".test-output");
+
+/** Starts the real local runtime once, as `npm start` would, for every integration test file. */
+export async function startRuntimeProcess(dataDir: string, logFile: string, extraEnv: Record<string, string> = {}) {
+  const log = createWriteStream(logFile, { flags: "a" });
+  // The project's own Node 22 (the `node` devDependency), whatever Node runs vitest.
+  const child = spawn(join(ROOT, "node_modules/.bin/node"), [join(ROOT, "node_modules/tsx/dist/cli.mjs"), "--disable-warning=ExperimentalWarning", "packages/local/src/main.ts"], {
+    cwd: ROOT,
+    env: { ...process.env, PORT: "0", PAYSYNC_DATA_DIR: dataDir, PAYSYNC_SCHEDULER: "off", ...extraEnv },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  child.stdout.pipe(log);
+  child.stderr.pipe(log);
+  const baseUrl = await new Promise<string>((done, fail) => {
+    let seen = "";
+    const timer = setTimeout(() => fail(new Error(`runtime did not start in 60 s:\n${seen}`)), 60_000);
+    child.stdout.on("data", (chunk: Buffer) => {
+      seen += chunk.toString();
+      const match = /running at (http:\/\/127\.0\.0\.1:\d+)/.exec(seen);
+      if (match?.[1]) { clearTimeout(timer); done(match[1]); }
+    });
+    child.once("exit", (code) => { clearTimeout(timer); fail(new Error(`runtime exited (${code}):\n${seen}`)); });
+  });
+  return { child, baseUrl };
+}
+
+export function stopRuntimeProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return Promise.resolve();
+  return new Promise((done) => {
+    const timer = setTimeout(() => child.kill("SIGKILL"), 15_000);
+    child.once("exit", () => { clearTimeout(timer); done(); });
+    child.kill("SIGINT");
+  });
+}
+
+export default async function setup(project: TestProject) {
+  mkdirSync(TEST_OUTPUT_DIR, { recursive: true });
+  const dataDir = mkdtempSync(join(tmpdir(), "paysync-it-"));
+  const logFile = join(TEST_OUTPUT_DIR, "runtime.log");
+  rmSync(logFile, { force: true });
+  const { child } = await startRuntimeProcess(dataDir, logFile);
+  const state = JSON.parse(readFileSync(join(dataDir, "runtime.json"), "utf8")) as RuntimeState;
+  const secrets = JSON.parse(readFileSync(join(dataDir, "secrets.json"), "utf8")) as LocalSecrets;
+  project.provide("runtime", { ...state, dataDir, secrets, logFile });
+  return async () => {
+    await stopRuntimeProcess(child);
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+}
