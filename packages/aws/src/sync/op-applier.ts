@@ -114,7 +114,7 @@ export class OpApplier {
       } catch (error) {
         if (!(error instanceof FeedConditionFailed)) throw error;
         if (error.reasons[0] === "ConditionalCheckFailed") return { outcome: "duplicate" };
-        if (attempt >= MAX_ATTEMPTS) throw new Error("entity kept changing under a concurrent writer");
+        if (attempt >= MAX_ATTEMPTS) throw new Error("entity kept changing under a concurrent writer", { cause: error });
       }
     }
   }

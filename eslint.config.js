@@ -1,0 +1,28 @@
+import js from "@eslint/js";
+import globals from "globals";
+import tseslint from "typescript-eslint";
+
+export default tseslint.config(
+  { ignores: ["node_modules/**", ".sst/**", ".sst.config.*", "cdk.out/**", ".paysync/**", ".test-output/**", "docs/**"] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  { languageOptions: { globals: globals.node } },
+  {
+    rules: {
+      "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_", destructuredArrayIgnorePattern: "^_" }],
+      "@typescript-eslint/consistent-type-imports": ["error", { fixStyle: "inline-type-imports" }],
+      "no-console": "off",
+    },
+  },
+  {
+    // The domain stays free of AWS: adapters live in packages/aws.
+    files: ["packages/core/**/*.ts"],
+    rules: {
+      "no-restricted-imports": ["error", { patterns: ["@aws-sdk/*", "@aws-crypto/*", "@aws-lambda-powertools/*", "aws-cdk-lib*", "sst*", "stripe", "@paysync/aws*", "@paysync/local*"] }],
+    },
+  },
+  {
+    files: ["test/**/*.ts"],
+    rules: { "@typescript-eslint/no-explicit-any": "off" },
+  },
+);

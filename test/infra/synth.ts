@@ -1,0 +1,133 @@
+import { rm } from "node:fs/promises";
+import path from "node:path";
+import { Template } from "aws-cdk-lib/assertions";
+import { Stack, type CfnElement } from "aws-cdk-lib";
+import * as kms from "aws-cdk-lib/aws-kms";
+import * as sqs from "aws-cdk-lib/aws-sqs";
+import type { IConstruct } from "constructs";
+import { App, Function, Queue, Table, getStack } from "sst/constructs";
+import { initProject, useProject } from "sst/project.js";
+import sstConfig from "../../sst.config.js";
+import { Alarms } from "../../stacks/Alarms.js";
+import { Api } from "../../stacks/Api.js";
+import { Jobs } from "../../stacks/Jobs.js";
+import { Queues } from "../../stacks/Queues.js";
+import { Storage } from "../../stacks/Storage.js";
+
+/**
+ * Synthesizes the SST app offline, in-process, exactly as `sst deploy` would build it (see
+ * shared/notes/sst-offline.md), once per test file.
+ */
+export interface SynthesizedApp {
+  app: App;
+  stacks: { storage: Stack; queues: Stack; api: Stack; jobs: Stack; alarms: Stack };
+  templates: { storage: Template; queues: Template; api: Template; jobs: Template; alarms: Template };
+  /** Every stack's template, by stack name. */
+  byStackName: Map<string, Template>;
+  /** How long stacks() + finish() (bundling every function) took. */
+  synthMs: number;
+  /**
+   * What a template value (an ARN in a policy, a queue's key id …) refers to, following
+   * Ref, Fn::GetAtt, Fn::Join (`<table arn>/index/*`) and cross-stack Fn::ImportValue:
+   * `table:<id>`, `queue:<lane>`, `dlq:<lane>`, `key`, `*`, or undefined for anything else.
+   */
+  refersTo(stackName: string, value: unknown): string | undefined;
+}
+
+let synthesized: Promise<SynthesizedApp> | undefined;
+
+export function synthesize(): Promise<SynthesizedApp> {
+  synthesized ??= run();
+  return synthesized;
+}
+
+async function run(): Promise<SynthesizedApp> {
+  process.env.NODE_ENV = "test"; // else SST looks up the AWS bootstrap stack
+  await initProject({ stage: "ci" });
+  const project = useProject();
+  // Test files synthesize in parallel workers; each bundles into its own artifacts folder so
+  // one worker's clean-up never removes what another is zipping.
+  project.paths.artifacts = path.join(project.paths.out, "artifacts", `vitest-infra-${process.pid}`);
+  const started = performance.now();
+  const app = new App({
+    mode: "deploy",
+    stage: "ci",
+    name: project.config.name,
+    region: project.config.region,
+    account: "123456789012",
+  });
+  await sstConfig.stacks(app);
+  await app.finish();
+  const synthMs = performance.now() - started;
+  const stacks = {
+    storage: getStack(Storage),
+    queues: getStack(Queues),
+    api: getStack(Api),
+    jobs: getStack(Jobs),
+    alarms: getStack(Alarms),
+  };
+  const templates = {
+    storage: Template.fromStack(stacks.storage),
+    queues: Template.fromStack(stacks.queues),
+    api: Template.fromStack(stacks.api),
+    jobs: Template.fromStack(stacks.jobs),
+    alarms: Template.fromStack(stacks.alarms),
+  };
+  const byStackName = new Map(Object.values(stacks).map((stack, i) => [stack.stackName, Object.values(templates)[i]!]));
+  return { app, stacks, templates, byStackName, synthMs, refersTo: referenceResolver(app, byStackName) };
+}
+
+function referenceResolver(app: App, byStackName: Map<string, Template>): SynthesizedApp["refersTo"] {
+  const named = new Map<string, string>();
+  const name = (construct: IConstruct, resource: IConstruct, label: string) => {
+    const stack = Stack.of(construct);
+    named.set(`${stack.stackName}/${logicalIdOf(resource, stack)}`, label);
+  };
+  for (const c of app.node.findAll()) {
+    if (c instanceof Table) name(c, c.cdk.table, `table:${c.id}`);
+    else if (c instanceof Queue) name(c, c.cdk.queue, `queue:${c.id}`);
+    else if (c instanceof sqs.Queue && c.node.scope instanceof Stack) name(c, c, `dlq:${c.node.id.replace(/Dlq$/, "")}`);
+    else if (c instanceof kms.Key) name(c, c, "key");
+  }
+  const exports = new Map<string, { stackName: string; value: unknown }>();
+  for (const [stackName, template] of byStackName) {
+    const outputs = (template.toJSON() as { Outputs?: Record<string, { Value: unknown; Export?: { Name: string } }> }).Outputs ?? {};
+    for (const output of Object.values(outputs)) {
+      if (output.Export) exports.set(output.Export.Name, { stackName, value: output.Value });
+    }
+  }
+  const resolve = (stackName: string, value: unknown): string | undefined => {
+    if (value === "*") return "*";
+    if (typeof value !== "object" || value === null) return undefined;
+    const v = value as Record<string, unknown>;
+    if (typeof v.Ref === "string") return named.get(`${stackName}/${v.Ref}`);
+    if (Array.isArray(v["Fn::GetAtt"])) return named.get(`${stackName}/${String(v["Fn::GetAtt"][0])}`);
+    if (typeof v["Fn::ImportValue"] === "string") {
+      const exported = exports.get(v["Fn::ImportValue"]);
+      return exported && resolve(exported.stackName, exported.value);
+    }
+    if (Array.isArray(v["Fn::Join"])) {
+      const parts = (v["Fn::Join"][1] ?? []) as unknown[];
+      return parts.map((part) => resolve(stackName, part)).find((found) => found !== undefined);
+    }
+    return undefined;
+  };
+  return resolve;
+}
+
+/** Removes this worker's bundles (call from afterAll). */
+export async function cleanUpArtifacts(): Promise<void> {
+  await rm(useProject().paths.artifacts, { recursive: true, force: true });
+}
+
+/** The logical id a construct's CloudFormation resource has in its stack's template. */
+export function logicalIdOf(construct: IConstruct, stack: Stack): string {
+  return stack.getLogicalId(construct.node.defaultChild as CfnElement);
+}
+
+/** The SST Function created for a FUNCTIONS id (construct id = function id). */
+export function findFunction(app: App, id: string): Function {
+  const found = app.node.findAll().filter((c): c is Function => c instanceof Function && c.id === id);
+  if (found.length !== 1) throw new Error(`expected one Function ${id}, found ${found.length}`);
+  return found[0]!;
+}
