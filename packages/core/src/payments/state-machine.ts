@@ -15,6 +15,9 @@ import type { EventMeta, StripeFact } from "./stripe-facts.js";
  * alone. Every join is commutative, associative and idempotent, so replaying, duplicating or
  * shuffling a stream of events gives the same state by construction — only
  * `entitlementVersion`, which counts the visible changes seen on the way, depends on the order.
+ * The clock enters only through grace expiry (same `nowMs`, same state). The one deliberate
+ * exception is `expireGrace`: once the job has ended a grace, a late older event cannot re-open
+ * it, even where in-order delivery would have (e.g. a late recovery moving the grace start).
  *
  * @example
  * const { state, changed } = applyFact(undefined, fact, eventMetaOf(event), Date.now());
