@@ -4,6 +4,7 @@ import { startEmulators, StartupError, type Emulators } from "./emulators.js";
 import { handlerEnvironment, type Endpoints } from "./environment.js";
 import { startGateway, type ExtraRoute } from "./gateway.js";
 import { startPollers } from "./pollers.js";
+import { openApiRoute } from "./local-pages.js";
 import { provision, type ProvisionedResources } from "./provision.js";
 import { startScheduler } from "./scheduler.js";
 import { writeFileAtomic, type LocalSettings } from "./settings.js";
@@ -71,7 +72,7 @@ export async function startRuntime(settings: LocalSettings, options: RuntimeOpti
 
     let gateway;
     try {
-      gateway = await startGateway({ port: settings.port, jwtSecret: settings.secrets.jwtSecret, extraRoutes: options.extraRoutes ?? [] });
+      gateway = await startGateway({ port: settings.port, jwtSecret: settings.secrets.jwtSecret, extraRoutes: [openApiRoute, ...(options.extraRoutes ?? [])] });
     } catch (error) {
       if ((error as { code?: string }).code === "EADDRINUSE") {
         throw new StartupError(`Port ${settings.port} is already in use; set PORT to a free port (e.g. PORT=3001 npm start).`);

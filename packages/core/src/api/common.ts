@@ -47,7 +47,16 @@ export const ErrorBodySchema = z.object({
 });
 export type ErrorBody = z.infer<typeof ErrorBodySchema>;
 
-export const HealthResponseSchema = z.object({ status: z.literal("ok"), time: DateTimeSchema });
+const DependencyCheckSchema = z.object({ ok: z.boolean(), latencyMs: z.number().int().min(0) });
+/** `GET /health`: 200 with `ok` when every dependency answers, 503 with `degraded` otherwise. */
+export const HealthResponseSchema = z.object({
+  status: z.enum(["ok", "degraded"]),
+  dependencies: z.object({
+    dynamodb: z.record(z.string(), DependencyCheckSchema),
+    sqs: z.record(z.string(), DependencyCheckSchema),
+    kms: DependencyCheckSchema,
+  }),
+});
 export type HealthResponse = z.infer<typeof HealthResponseSchema>;
 
 export const DeviceIdParamsSchema = z.strictObject({ deviceId: IdSchema });

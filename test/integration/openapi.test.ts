@@ -1,0 +1,72 @@
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import Ajv2020 from "ajv/dist/2020.js";
+import addFormats from "ajv-formats";
+import { describe, expect, it } from "vitest";
+import { buildOpenApiDocument } from "../../packages/core/src/api/openapi.js";
+import { ROUTES } from "../../packages/aws/src/resources.js";
+import { useRuntime } from "../helpers/runtime.js";
+
+const rt = useRuntime();
+const document = buildOpenApiDocument();
+
+/** Validates a live response body against the document's schema for that route and status. */
+function validatorFor(route: string, status: number) {
+  const [method = "", path = ""] = route.split(" ");
+  const response = (document.paths[path]?.[method.toLowerCase()]?.responses as Record<string, any>)?.[String(status)];
+  const schema = response?.content?.["application/json"]?.schema;
+  if (!schema) throw new Error(`no schema for ${route} ${status}`);
+  const ajv = new Ajv2020.default({ strict: false, allErrors: true });
+  addFormats.default(ajv);
+  ajv.addSchema({ $id: "doc", components: document.components });
+  return ajv.compile({ $ref: `doc${schema.$ref}` });
+}
+
+describe("the OpenAPI document", () => {
+  it.each(ROUTES.map((r) => [r.route, r.auth] as const))("documents %s with its authorization", (route, auth) => {
+    // Prepare
+    const [method = "", path = ""] = route.split(" ");
+
+    // Act
+    const operation = document.paths[path]?.[method.toLowerCase()];
+
+    // Assess
+    expect(operation).toBeDefined();
+    expect(operation?.security).toEqual(auth ? [{ bearer: [] }] : []);
+  });
+
+  it("is served at /openapi.json and committed to docs/ as generated", async () => {
+    // Act
+    const served = await rt.request("GET", "/openapi.json");
+    const committed = JSON.parse(readFileSync(resolve(import.meta.dirname, "../../docs/openapi.json"), "utf8"));
+
+    // Assess
+    expect(served.status).toBe(200);
+    expect(served.json).toEqual(document);
+    expect(committed, "docs/openapi.json is stale: run npm run openapi").toEqual(document);
+  });
+
+  it("describes live responses of the device routes", async () => {
+    // Prepare
+    const token = await rt.token(`openapi-${Date.now()}`);
+    const deviceId = `openapi-dev-${Date.now()}`;
+
+    // Act
+    const checks: [string, number, unknown][] = [];
+    const health = await rt.request("GET", "/health");
+    checks.push(["GET /health", health.status, health.json]);
+    const registered = await rt.request("POST", "/v1/devices", { token, body: { deviceId, platform: "web", appVersion: "1.2.3" } });
+    checks.push(["POST /v1/devices", registered.status, registered.json]);
+    const listed = await rt.request("GET", "/v1/devices", { token });
+    checks.push(["GET /v1/devices", listed.status, listed.json]);
+    const invalid = await rt.request("POST", "/v1/devices", { token, body: { deviceId: "bad id!", platform: "ios" } });
+    checks.push(["POST /v1/devices", invalid.status, invalid.json]);
+
+    // Assess
+    expect(checks.map(([, status]) => status)).toEqual([200, 201, 200, 400]);
+    for (const [route, status, body] of checks) {
+      const validate = validatorFor(route, status);
+      expect(validate(body), `${route} ${status}: ${JSON.stringify(validate.errors)}`).toBe(true);
+    }
+  });
+});
