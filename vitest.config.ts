@@ -25,6 +25,9 @@ export default defineConfig({
         test: {
           name: "infra",
           include: ["test/infra/**/*.test.ts"],
+          // One synthesis (memoized in test/infra/synth.ts) serves every infra file.
+          isolate: false,
+          fileParallelism: false,
           testTimeout: 120_000,
           hookTimeout: 180_000,
         },

@@ -1,2 +1,96 @@
-// placeholder until its issue lands
-export const handler = async (): Promise<{ statusCode: number }> => ({ statusCode: 501 });
+/**
+ * The crisis function (issue 5): its own bundle, provisioned and reserved concurrency, no
+ * payment code, no limits, no queue. Serves `GET /v1/crisis/resources`,
+ * `POST /v1/crisis/activate`, `POST /v1/crisis/resolve`, `PUT /v1/crisis/safety-plan` and
+ * `PUT /v1/crisis/contacts` (the PUTs name their device in `X-Device-Id`). Every call's
+ * duration is recorded (metric + audit entry), and a call over 200 ms is an SLO breach.
+ */
+import type { Context } from "aws-lambda";
+import {
+  CrisisActivateRequestSchema,
+  CrisisResolveRequestSchema,
+  CrisisResolveResponseSchema,
+  CrisisResourcesResponseSchema,
+  CrisisWriteResponseSchema,
+  EmergencyContactsRequestSchema,
+  SafetyPlanSchema,
+} from "@paysync/core/api/crisis";
+import { DeviceIdHeadersSchema } from "@paysync/core/api/common";
+import { PaysyncError } from "@paysync/core/errors";
+import { CrisisService } from "@paysync/aws/crisis/crisis-service";
+import { recordCrisisCall, type CrisisRoute } from "@paysync/aws/crisis/crisis-telemetry";
+import { callerId, errorResponse, httpHandler, json, parseBody, parseValue, type HttpEvent, type HttpResult } from "@paysync/aws/http";
+import { userKeyFor } from "@paysync/aws/identity";
+
+const service = new CrisisService();
+
+type CrisisRouteHandler = (event: HttpEvent, userKey: string) => Promise<HttpResult>;
+
+const ROUTES: Record<string, { name: CrisisRoute; entityType: string; run: CrisisRouteHandler }> = {
+  "GET /v1/crisis/resources": {
+    name: "resources", entityType: "crisis_state",
+    run: async (_event, userKey) => json(200, CrisisResourcesResponseSchema.parse(await service.resources(userKey))),
+  },
+  "POST /v1/crisis/activate": {
+    name: "activate", entityType: "crisis_state",
+    run: async (event, userKey) => {
+      const request = parseBody(event, CrisisActivateRequestSchema);
+      return json(200, CrisisResourcesResponseSchema.parse(await service.activate(userKey, request)));
+    },
+  },
+  "POST /v1/crisis/resolve": {
+    name: "resolve", entityType: "crisis_state",
+    run: async (event, userKey) => {
+      const { deviceId } = parseBody(event, CrisisResolveRequestSchema);
+      return json(200, CrisisResolveResponseSchema.parse(await service.resolve(userKey, deviceId)));
+    },
+  },
+  "PUT /v1/crisis/safety-plan": {
+    name: "safety_plan", entityType: "safety_plan",
+    run: async (event, userKey) => {
+      const { "x-device-id": deviceId } = parseValue(event.headers ?? {}, DeviceIdHeadersSchema, "headers");
+      const plan = parseBody(event, SafetyPlanSchema);
+      const written = await service.putSafetyPlan(userKey, deviceId, plan);
+      return json(200, CrisisWriteResponseSchema.parse({ entityType: "safety_plan", priority: 10, ...written }));
+    },
+  },
+  "PUT /v1/crisis/contacts": {
+    name: "contacts", entityType: "emergency_contacts",
+    run: async (event, userKey) => {
+      const { "x-device-id": deviceId } = parseValue(event.headers ?? {}, DeviceIdHeadersSchema, "headers");
+      const { contacts } = parseBody(event, EmergencyContactsRequestSchema);
+      const written = await service.putContacts(userKey, deviceId, contacts);
+      return json(200, CrisisWriteResponseSchema.parse({ entityType: "emergency_contacts", priority: 10, ...written }));
+    },
+  },
+};
+
+function outcomeOf(result: HttpResult, error: unknown): string {
+  if (error instanceof PaysyncError) return error.code;
+  if (error !== undefined) return "internal_error";
+  return result.statusCode !== undefined && result.statusCode < 400 ? "ok" : `http_${result.statusCode}`;
+}
+
+async function crisisRoute(event: HttpEvent, _context: Context): Promise<HttpResult> {
+  const started = performance.now();
+  const route = ROUTES[event.routeKey];
+  if (!route) return json(404, { error: { code: "not_found", message: "No such route" } });
+  let userKey: string | undefined;
+  let result: HttpResult;
+  let failure: unknown;
+  try {
+    userKey = userKeyFor(callerId(event));
+    result = await route.run(event, userKey);
+  } catch (error) {
+    failure = error;
+    result = errorResponse(error);
+  }
+  const latencyMs = performance.now() - started;
+  await recordCrisisCall({
+    route: route.name, outcome: outcomeOf(result, failure), latencyMs, entityType: route.entityType, priority: 10,
+    ...(userKey === undefined ? {} : { userKey }),
+  });
+  return result;
+}
+
+export const handler = httpHandler(crisisRoute);

@@ -8,7 +8,7 @@ import { Function, type Config, type FunctionProps, type Queue, type Table } fro
 import type { Construct } from "constructs";
 import {
   FUNCTIONS,
-  LANES,
+  type LANES,
   TABLES,
   type FunctionDefinition,
   type FunctionId,
@@ -121,6 +121,18 @@ export function createFunction(
     }
   }
   grantKeyViaService(fn, resources.key, "sqs", keyViaSqs);
+
+  // Depth and reachability only: attributes of a lane and its DLQ, never their messages.
+  for (const laneId of definition.inspects ?? []) {
+    const lane = resources.lanes?.[laneId];
+    if (!lane) throw new Error(`${definition.id} inspects lane ${laneId}, which is not created before it`);
+    fn.addToRolePolicy(new iam.PolicyStatement({
+      actions: ["sqs:GetQueueAttributes"],
+      resources: [lane.queue.queueArn, lane.deadLetterQueue.queueArn],
+    }));
+    fn.addEnvironment(bindingEnvName("Queue", "queueUrl", laneId), lane.queue.queueUrl);
+    fn.addEnvironment(bindingEnvName("Queue", "queueUrl", `${laneId}Dlq`), lane.deadLetterQueue.queueUrl);
+  }
 
   if (definition.key === "encrypt_decrypt") resources.key.grantEncryptDecrypt(fn);
   if (definition.key === "describe") resources.key.grant(fn, "kms:DescribeKey");

@@ -9,4 +9,9 @@ import { METRICS_NAMESPACE } from "./resources.js";
  */
 export const logger = new Logger({ serviceName: "paysync", logLevel: process.env.LOG_LEVEL === "DEBUG" ? "DEBUG" : "INFO" });
 
-export const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: "paysync" });
+export const metrics = new Metrics({
+  namespace: METRICS_NAMESPACE,
+  serviceName: "paysync",
+  // Stages share an account's namespace; the stage keeps dev traffic from paging for prod.
+  defaultDimensions: { stage: process.env.SST_STAGE ?? "local" },
+});

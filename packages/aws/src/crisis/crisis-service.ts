@@ -1,10 +1,44 @@
 /**
- * Crisis path service (issue 5). Interface published first so the sync push handler can
- * compile against it; the implementation follows.
+ * The crisis path (SPEC.md §2, §4; issue 5): crisis mode, safety plan, emergency contacts and
+ * crisis-level assessments, written synchronously in ONE DynamoDB transaction together with a
+ * priority-10 (assessments: 9) change in the feed of every other device of the user. It reads
+ * no payment state, has no limits and no queue: whatever a user pays, it answers.
+ *
+ * - Fan-out: every device of the user except the one the write came from (the origin already
+ *   has it: the SPEC's "the origin device does not get its own op back"), for pushed ops and
+ *   for the HTTP routes alike.
+ * - Never loses a write: every write supersedes the current version, which moves to history
+ *   (`HIST#<type>#<id>#<version>#current`); a concurrent writer only makes it retry on fresh
+ *   state, so two concurrent edits both survive, the later commit current.
+ * - Exactly once per pushed op: the op record `OP#<opId>` (shared with the sync worker) is
+ *   written in the same transaction, conditional on being new.
+ *
+ * @example
+ * const service = new CrisisService();
+ * const resources = await service.activate(userKey, { deviceId: "phone", level: "high", source: "button" });
+ * await service.applyCrisisOp({ userKey, deviceId: "phone", opId, entityType: "safety_plan", entityId: "current",
+ *   action: "upsert", baseVersion: 1, clientTime, payload: plan, priority: 10 });
  */
-import type { CrisisActivateRequest, CrisisModeState, CrisisResourcesResponse, EmergencyContact, SafetyPlan } from "@paysync/core/api";
+import { TransactionCanceledException } from "@aws-sdk/client-dynamodb";
+import type { CrisisActivateRequest, CrisisModeState, CrisisResourcesResponse, EmergencyContact, SafetyPlan } from "@paysync/core/api/crisis";
+import { EmergencyContactsRequestSchema, SafetyPlanSchema } from "@paysync/core/api/crisis";
+import { parseCrisisOp, type CrisisOpEntityType } from "@paysync/core/crisis/ops";
+import { composeResources } from "@paysync/core/crisis/resources";
+import {
+  activateCrisis, CRISIS_SINGLETON_ID, crisisModeOf, CrisisStateSchema, crisisStateIntent,
+  INACTIVE_CRISIS_STATE, resolveCrisis, type CrisisState,
+} from "@paysync/core/crisis/state";
+import { DependencyError, NotFoundError } from "@paysync/core/errors";
+import { devicePriority } from "@paysync/core/sync/conflicts";
+import { ASSESSMENT_CRISIS_PRIORITY, CLASS_PRIORITY } from "@paysync/core/sync/entities";
+import { tableName } from "../config.js";
+import type { PayloadCipher } from "../envelope.js";
+import { payloadCipher } from "../payload-cipher.js";
+import { ChangeFeed, FeedConditionFailed, type FeedChange, type TransactItem } from "../sync/change-feed.js";
+import { DeviceRepository, type DeviceRecord } from "../sync/device-repository.js";
+import { CrisisEntities, type CrisisWrite, type StoredEntity } from "./crisis-entities.js";
 
-export type CrisisOpEntityType = "crisis_state" | "safety_plan" | "emergency_contacts" | "assessment";
+export type { CrisisOpEntityType };
 
 /** A crisis-class op (priority 9–10) handed over by the sync push handler; never queued. */
 export interface CrisisOpInput {
@@ -25,28 +59,228 @@ export interface CrisisOpResult {
   version: number;
 }
 
+export interface CrisisWriteResult {
+  version: number;
+  updatedAt: string;
+}
+
+export interface CrisisServiceOptions {
+  table?: string;
+  cipher?: () => PayloadCipher;
+}
+
+interface PlannedWrite {
+  current: StoredEntity | undefined;
+  write: CrisisWrite;
+}
+
+/** Version races are retried, never turned into a rejection; this only bounds a pathological storm. */
+const MAX_ATTEMPTS = 25;
+
+class Duplicate {
+  constructor(readonly version: number) {}
+}
+
+/** The caller's device, or 404: another user's device is indistinguishable from a missing one. */
+function ownDevice(devices: DeviceRecord[], deviceId: string): DeviceRecord {
+  const device = devices.find((d) => d.deviceId === deviceId);
+  if (!device) throw new NotFoundError("Device not found");
+  return device;
+}
+
+/** A resolution clears the crisis flag of every device that has it, and of the resolving one. */
+function flagsCleared(devices: DeviceRecord[], deviceId: string): [string, boolean][] {
+  return devices.filter((d) => d.crisisMode || d.deviceId === deviceId).map((d) => [d.deviceId, false]);
+}
+
 export class CrisisService {
-  async applyCrisisOp(_input: CrisisOpInput): Promise<CrisisOpResult> {
-    throw new Error("not implemented yet");
+  private readonly feed: ChangeFeed;
+  private readonly devices: DeviceRepository;
+  private readonly entities: CrisisEntities;
+
+  constructor(options: CrisisServiceOptions = {}) {
+    const table = options.table ?? tableName("Sync");
+    this.feed = new ChangeFeed(table);
+    this.devices = new DeviceRepository(table);
+    this.entities = new CrisisEntities(table, options.cipher ?? payloadCipher);
   }
 
-  async activate(_userKey: string, _request: CrisisActivateRequest): Promise<CrisisResourcesResponse> {
-    throw new Error("not implemented yet");
+  /** Crisis mode on: state written, this device flagged, every other device told; answers with the resources. */
+  async activate(userKey: string, request: CrisisActivateRequest, now = new Date()): Promise<CrisisResourcesResponse> {
+    const support = this.supportData(userKey);
+    support.catch(() => undefined); // awaited below; never an unhandled rejection meanwhile
+    const state = await this.retrying(async () => {
+      const [devices, current] = await Promise.all([this.devices.list(userKey), this.stateEntity(userKey)]);
+      const device = ownDevice(devices, request.deviceId);
+      const next = activateCrisis(await this.stateOf(userKey, current), request, now);
+      await this.commit(userKey, devices, device, [this.stateWrite(current, next, device, "crisis.activate", now)], [[device.deviceId, true]], now);
+      return next;
+    });
+    return composeResources({ state, ...(await support) });
   }
 
-  async resolve(_userKey: string, _deviceId: string): Promise<{ crisisMode: CrisisModeState }> {
-    throw new Error("not implemented yet");
+  /** Crisis mode off, from any of the user's devices; every device's flag is cleared. */
+  async resolve(userKey: string, deviceId: string, now = new Date()): Promise<{ crisisMode: CrisisModeState }> {
+    const state = await this.retrying(async () => {
+      const [devices, current] = await Promise.all([this.devices.list(userKey), this.stateEntity(userKey)]);
+      const device = ownDevice(devices, deviceId);
+      const next = resolveCrisis(await this.stateOf(userKey, current), deviceId, now);
+      await this.commit(userKey, devices, device, [this.stateWrite(current, next, device, "crisis.resolve", now)], flagsCleared(devices, deviceId), now);
+      return next;
+    });
+    return { crisisMode: crisisModeOf(state) };
   }
 
-  async putSafetyPlan(_userKey: string, _deviceId: string, _plan: SafetyPlan): Promise<{ version: number; updatedAt: string }> {
-    throw new Error("not implemented yet");
+  async putSafetyPlan(userKey: string, deviceId: string, plan: SafetyPlan, now = new Date()): Promise<CrisisWriteResult> {
+    return this.putSingleton(userKey, deviceId, "safety_plan", plan, now);
   }
 
-  async putContacts(_userKey: string, _deviceId: string, _contacts: EmergencyContact[]): Promise<{ version: number; updatedAt: string }> {
-    throw new Error("not implemented yet");
+  async putContacts(userKey: string, deviceId: string, contacts: EmergencyContact[], now = new Date()): Promise<CrisisWriteResult> {
+    return this.putSingleton(userKey, deviceId, "emergency_contacts", { contacts }, now);
   }
 
-  async resources(_userKey: string): Promise<CrisisResourcesResponse> {
-    throw new Error("not implemented yet");
+  /** Hotline, safety plan, contacts and crisis mode; for every authenticated user. */
+  async resources(userKey: string): Promise<CrisisResourcesResponse> {
+    const [state, support] = await Promise.all([
+      this.stateEntity(userKey).then((entity) => this.stateOf(userKey, entity)),
+      this.supportData(userKey),
+    ]);
+    return composeResources({ state, ...support });
+  }
+
+  /**
+   * Applies a crisis-class op pushed by a device, exactly once per `opId`. A stale
+   * `baseVersion` is not a conflict here: the op becomes current, the version it replaced
+   * goes to history. `crisis_state` is a per-user singleton kept by the server: its op
+   * activates or resolves crisis mode (`{active: true, level, source?}` / `{active: false}` /
+   * delete) whatever entity id it names. An assessment over the thresholds (scored here, not
+   * trusted from the device) also activates crisis mode with source `assessment`.
+   * Malformed payloads throw `ValidationError` (nothing stored); a device not of this user
+   * throws `NotFoundError`.
+   */
+  async applyCrisisOp(input: CrisisOpInput, now = new Date()): Promise<CrisisOpResult> {
+    const { payload, crisisLevel } = parseCrisisOp(input.entityType, input.action, input.payload);
+    const ownId = input.entityType === "crisis_state" ? CRISIS_SINGLETON_ID : input.entityId;
+    try {
+      return await this.retrying(async () => {
+        const [done, devices, current, stateEntity] = await Promise.all([
+          this.entities.readOp(input.userKey, input.opId),
+          this.devices.list(input.userKey),
+          this.entities.get(input.userKey, input.entityType, ownId),
+          input.entityType === "assessment" && crisisLevel !== null ? this.stateEntity(input.userKey) : Promise.resolve(undefined),
+        ]);
+        if (done) throw new Duplicate(done.version);
+        const device = ownDevice(devices, input.deviceId);
+        const cause = input.opId;
+        const writes: PlannedWrite[] = [];
+        const flags: [string, boolean][] = [];
+        if (input.entityType === "crisis_state") {
+          const state = await this.stateOf(input.userKey, current);
+          const intent = crisisStateIntent(input.action, payload);
+          const next = intent.kind === "activate"
+            ? activateCrisis(state, { level: intent.level, source: intent.source, deviceId: device.deviceId }, now)
+            : resolveCrisis(state, device.deviceId, now);
+          writes.push(this.stateWrite(current, next, device, cause, now, input.clientTime));
+          if (intent.kind === "activate") flags.push([device.deviceId, true]);
+          else flags.push(...flagsCleared(devices, device.deviceId));
+        } else {
+          const priority = input.entityType === "assessment" ? (crisisLevel !== null ? ASSESSMENT_CRISIS_PRIORITY : CLASS_PRIORITY.assessment) : 10;
+          writes.push({ current, write: this.writeOf(input.entityType, ownId, input.action, payload, priority, device, cause, now, input.clientTime) });
+          if (crisisLevel !== null && input.action === "upsert") {
+            const next = activateCrisis(await this.stateOf(input.userKey, stateEntity), { level: crisisLevel, source: "assessment", deviceId: device.deviceId }, now);
+            writes.push(this.stateWrite(stateEntity, next, device, cause, now, input.clientTime));
+            flags.push([device.deviceId, true]);
+          }
+        }
+        // An under-threshold assessment is not crisis data: stored, but it travels to other devices only through a lane.
+        const targets = input.entityType === "assessment" && crisisLevel === null ? [] : devices;
+        const [version = 0] = await this.commit(input.userKey, targets, device, writes, flags, now, input.opId);
+        return { status: "applied" as const, version };
+      });
+    } catch (error) {
+      if (error instanceof Duplicate) return { status: "duplicate", version: error.version };
+      throw error;
+    }
+  }
+
+  private async putSingleton(userKey: string, deviceId: string, entityType: "safety_plan" | "emergency_contacts", payload: unknown, now: Date): Promise<CrisisWriteResult> {
+    const version = await this.retrying(async () => {
+      const [devices, current] = await Promise.all([this.devices.list(userKey), this.entities.get(userKey, entityType, CRISIS_SINGLETON_ID)]);
+      const device = ownDevice(devices, deviceId);
+      const write = this.writeOf(entityType, CRISIS_SINGLETON_ID, "upsert", payload, 10, device, `crisis.${entityType}`, now);
+      const [committed = 0] = await this.commit(userKey, devices, device, [{ current, write }], [], now);
+      return committed;
+    });
+    return { version, updatedAt: now.toISOString() };
+  }
+
+  /** One transaction: op record, entity writes with history, device flags, feed entries to `devices` but the origin. */
+  private async commit(
+    userKey: string, devices: DeviceRecord[], origin: DeviceRecord, writes: PlannedWrite[],
+    flags: [string, boolean][], now: Date, opId?: string,
+  ): Promise<number[]> {
+    const targets = devices.map((d) => d.deviceId).filter((id) => id !== origin.deviceId);
+    const built = await Promise.all(writes.map(({ current, write }) => this.entities.writeItems(userKey, current, write, now)));
+    const versions = built.map((b) => b.version);
+    const items: TransactItem[] = [
+      ...(opId === undefined ? [] : [this.entities.opRecord(userKey, opId, versions[0] ?? 0, now)]),
+      ...built.flatMap((b) => b.items),
+      ...flags.map(([deviceId, on]) => this.entities.deviceFlag(userKey, deviceId, on)),
+    ];
+    const changes: FeedChange[] = targets.length === 0 ? [] : built.map((b) => ({ ...b.change, targetDeviceIds: targets }));
+    try {
+      await this.feed.append(userKey, changes, items, now);
+    } catch (error) {
+      if (opId !== undefined && error instanceof FeedConditionFailed && error.reasons[0] === "ConditionalCheckFailed") {
+        throw new Duplicate((await this.entities.readOp(userKey, opId))?.version ?? 0);
+      }
+      throw error;
+    }
+    return versions;
+  }
+
+  private writeOf(
+    entityType: string, entityId: string, action: "upsert" | "delete", payload: unknown, priority: number,
+    device: DeviceRecord, cause: string, now: Date, clientTime = now.toISOString(),
+  ): CrisisWrite {
+    const state = { activeSession: device.activeSessionId !== null, crisisMode: device.crisisMode, primary: device.primary,
+      lastSeenAtMs: device.lastSeenAt ? Date.parse(device.lastSeenAt) : 0 };
+    return { entityType, entityId, action, payload, priority, clientTime, deviceId: device.deviceId,
+      devicePriority: devicePriority(state, now.getTime()), cause };
+  }
+
+  private stateWrite(current: StoredEntity | undefined, next: CrisisState, device: DeviceRecord, cause: string, now: Date, clientTime?: string): PlannedWrite {
+    return { current, write: this.writeOf("crisis_state", CRISIS_SINGLETON_ID, "upsert", next, 10, device, cause, now, clientTime) };
+  }
+
+  private stateEntity(userKey: string): Promise<StoredEntity | undefined> {
+    return this.entities.get(userKey, "crisis_state", CRISIS_SINGLETON_ID);
+  }
+
+  private async stateOf(userKey: string, entity: StoredEntity | undefined): Promise<CrisisState> {
+    return (await this.entities.readValid(userKey, "crisis_state", entity, (v) => CrisisStateSchema.parse(v))) ?? INACTIVE_CRISIS_STATE;
+  }
+
+  private async supportData(userKey: string): Promise<{ safetyPlan: SafetyPlan | undefined; contacts: EmergencyContact[] | undefined }> {
+    const [plan, contacts] = await Promise.all([this.entities.latest(userKey, "safety_plan"), this.entities.latest(userKey, "emergency_contacts")]);
+    const [safetyPlan, contactList] = await Promise.all([
+      this.entities.readValid(userKey, "safety_plan", plan, (v) => SafetyPlanSchema.parse(v)),
+      this.entities.readValid(userKey, "emergency_contacts", contacts, (v) => EmergencyContactsRequestSchema.parse(v).contacts),
+    ]);
+    return { safetyPlan, contacts: contactList };
+  }
+
+  /** Runs one read-decide-commit attempt until it commits; races with other writers only cost a retry. */
+  private async retrying<T>(attempt: () => Promise<T>): Promise<T> {
+    for (let n = 1; ; n++) {
+      try {
+        return await attempt();
+      } catch (error) {
+        const race = error instanceof FeedConditionFailed || error instanceof TransactionCanceledException;
+        if (!race) throw error;
+        if (n >= MAX_ATTEMPTS) throw new DependencyError("Crisis data kept changing under concurrent writers; retry");
+        await new Promise((r) => setTimeout(r, Math.random() * 5 * n));
+      }
+    }
   }
 }

@@ -46,8 +46,8 @@ export const OPERATIONS: readonly Operation[] = [
   { route: "GET /v1/crisis/resources", summary: "988 hotline, safety plan, emergency contacts — for every user", auth: true, responses: { 200: "CrisisResourcesResponse" }, errors: [401] },
   { route: "POST /v1/crisis/activate", summary: "Crisis mode on all devices; answers with the resources", auth: true, body: "CrisisActivateRequest", responses: { 200: "CrisisResourcesResponse" }, errors: AUTH_ERRORS },
   { route: "POST /v1/crisis/resolve", summary: "Leave crisis mode", auth: true, body: "CrisisResolveRequest", responses: { 200: "CrisisResolveResponse" }, errors: AUTH_ERRORS },
-  { route: "PUT /v1/crisis/safety-plan", summary: "Write the safety plan (crisis priority, synchronous)", auth: true, body: "SafetyPlan", responses: { 200: "CrisisWriteResponse" }, errors: AUTH_ERRORS },
-  { route: "PUT /v1/crisis/contacts", summary: "Write the emergency contacts (crisis priority, synchronous)", auth: true, body: "EmergencyContactsRequest", responses: { 200: "CrisisWriteResponse" }, errors: AUTH_ERRORS },
+  { route: "PUT /v1/crisis/safety-plan", summary: "Write the safety plan (crisis priority, synchronous)", auth: true, deviceHeader: true, body: "SafetyPlan", responses: { 200: "CrisisWriteResponse" }, errors: AUTH_ERRORS },
+  { route: "PUT /v1/crisis/contacts", summary: "Write the emergency contacts (crisis priority, synchronous)", auth: true, deviceHeader: true, body: "EmergencyContactsRequest", responses: { 200: "CrisisWriteResponse" }, errors: AUTH_ERRORS },
 ];
 
 const ERROR_DESCRIPTIONS: Record<number, string> = {

@@ -1,0 +1,3 @@
+export * from "./state.js";
+export * from "./resources.js";
+export * from "./ops.js";

@@ -1,0 +1,298 @@
+/** Storage, lanes, schedules and alarms as synthesized (once for the file). */
+import { Match } from "aws-cdk-lib/assertions";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { isEphemeralStage } from "../../stacks/stage.js";
+import { cleanUpArtifacts, findFunction, logicalIdOf, synthesize, type SynthesizedApp } from "./synth.js";
+
+let synth: SynthesizedApp;
+beforeAll(async () => {
+  synth = await synthesize();
+});
+afterAll(cleanUpArtifacts);
+
+// prettier-ignore
+const TABLES: [id: string, indexes: string[]][] = [
+  ["Sync",     ["gsi1"]],
+  ["Payments", ["gsi1"]],
+  ["Audit",    []],
+];
+
+function tableResource(id: string): { logicalId: string; properties: Record<string, unknown> } {
+  const tables = synth.templates.storage.findResources("AWS::DynamoDB::Table", {
+    Properties: { TableName: `ci-paysync-${id}` },
+  }) as Record<string, { Properties: Record<string, unknown> }>;
+  const [entry] = Object.entries(tables);
+  if (!entry) throw new Error(`no table ci-paysync-${id}`);
+  return { logicalId: entry[0], properties: entry[1].Properties };
+}
+
+describe("storage", () => {
+  it("has one customer-managed KMS key, rotated automatically", () => {
+    synth.templates.storage.resourceCountIs("AWS::KMS::Key", 1);
+    synth.templates.storage.hasResourceProperties("AWS::KMS::Key", { EnableKeyRotation: true });
+  });
+
+  it("has exactly the three tables: therapeutic data, payment state and audit trail apart", () => {
+    synth.templates.storage.resourceCountIs("AWS::DynamoDB::Table", TABLES.length);
+  });
+
+  it.each(TABLES)("the %s table is on-demand, point-in-time recoverable, expiring and encrypted with the key", (id) => {
+    // Act
+    const { properties } = tableResource(id);
+    const keyRef = synth.refersTo(synth.stacks.storage.stackName, (properties.SSESpecification as { KMSMasterKeyId: unknown }).KMSMasterKeyId);
+
+    // Assess
+    expect(properties).toMatchObject({
+      BillingMode: "PAY_PER_REQUEST",
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      TimeToLiveSpecification: { AttributeName: "expiresAt", Enabled: true },
+      SSESpecification: { SSEEnabled: true, SSEType: "KMS" },
+      KeySchema: [{ AttributeName: "pk", KeyType: "HASH" }, { AttributeName: "sk", KeyType: "RANGE" }],
+    });
+    expect(keyRef).toBe("key");
+  });
+
+  it.each(TABLES)("the %s table has its global indexes (%j)", (id, indexes) => {
+    // Act
+    const { properties } = tableResource(id);
+    const names = ((properties.GlobalSecondaryIndexes ?? []) as { IndexName: string }[]).map((i) => i.IndexName);
+
+    // Assess
+    expect(names).toEqual(indexes);
+  });
+
+  it("publishes the key ARN and a default price map as parameters", () => {
+    // Prepare
+    const storage = synth.templates.storage;
+    const keyId = Object.keys(storage.findResources("AWS::KMS::Key"))[0]!;
+
+    // Assess
+    storage.hasResourceProperties("AWS::SSM::Parameter", {
+      Name: "/sst/paysync/ci/Parameter/KMS_KEY_ARN/value",
+      Value: { "Fn::GetAtt": [keyId, "Arn"] },
+    });
+    storage.hasResourceProperties("AWS::SSM::Parameter", {
+      Name: "/sst/paysync/ci/Parameter/PRICE_TIERS/value",
+      Value: "{}",
+    });
+  });
+
+  it("lets an ephemeral stage (here ci) be torn down with its data", () => {
+    synth.templates.storage.hasResource("AWS::DynamoDB::Table", {
+      DeletionPolicy: "Delete",
+      Properties: Match.objectLike({ DeletionProtectionEnabled: false }),
+    });
+  });
+
+  it.each([
+    ["dev", true],
+    ["ci", true],
+    ["local", true],
+    ["dev-alice", true],
+    ["pr-42", true],
+    ["prod", false],
+    ["production", false],
+    ["staging", false],
+    ["developer", false],
+  ])("stage %s is ephemeral: %s (anything else keeps its data and protects its tables)", (stage, ephemeral) => {
+    expect(isEphemeralStage(stage)).toBe(ephemeral);
+  });
+});
+
+// prettier-ignore
+const LANES: [lane: string, batchSize: number, maxReceiveCount: number, visibility: number, maxConcurrency: number, consumer: string][] = [
+  //  lane          batch  receives  visibility  concurrency  consumer
+  ["Realtime",     1,     5,        30,         50,          "SyncWorker"],
+  ["Standard",     5,     5,        60,         20,          "SyncWorker"],
+  ["Background",   10,    5,        120,        5,           "SyncWorker"],
+  ["Webhooks",     10,    8,        60,         10,          "WebhookWorker"],
+];
+
+const lanes = LANES.map(([lane, batchSize, maxReceiveCount, visibility, maxConcurrency, consumer]) => ({
+  lane, batchSize, maxReceiveCount, visibility, maxConcurrency, consumer,
+}));
+
+type Resource = { Properties: Record<string, unknown> };
+
+function queueNamed(name: string): [string, Record<string, unknown>] {
+  const found = Object.entries(
+    synth.templates.queues.findResources("AWS::SQS::Queue", { Properties: { QueueName: name } }) as Record<string, Resource>,
+  );
+  if (found.length !== 1) throw new Error(`expected one queue ${name}, found ${found.length}`);
+  return [found[0]![0], found[0]![1].Properties];
+}
+
+describe("lanes", () => {
+  it("has a queue and a dead-letter queue for each lane, and nothing else", () => {
+    synth.templates.queues.resourceCountIs("AWS::SQS::Queue", LANES.length * 2);
+  });
+
+  it.each(lanes)("the $lane lane is a KMS-encrypted FIFO queue with explicit deduplication ids", ({ lane, visibility }) => {
+    // Act
+    const [, queue] = queueNamed(`ci-paysync-${lane}.fifo`);
+
+    // Assess
+    expect(queue).toMatchObject({ FifoQueue: true, ContentBasedDeduplication: false, VisibilityTimeout: visibility });
+    expect(synth.refersTo(synth.stacks.queues.stackName, queue.KmsMasterKeyId)).toBe("key");
+  });
+
+  it.each(lanes)("the $lane lane dead-letters into its own KMS-encrypted FIFO queue after $maxReceiveCount receives", ({ lane, maxReceiveCount: receives }) => {
+    // Act
+    const [dlqId, dlq] = queueNamed(`ci-paysync-${lane}-dlq.fifo`);
+    const [, queue] = queueNamed(`ci-paysync-${lane}.fifo`);
+
+    // Assess
+    expect(dlq).toMatchObject({ FifoQueue: true, ContentBasedDeduplication: false, MessageRetentionPeriod: 14 * 24 * 3600 });
+    expect(synth.refersTo(synth.stacks.queues.stackName, dlq.KmsMasterKeyId)).toBe("key");
+    expect(queue.RedrivePolicy).toEqual({ deadLetterTargetArn: { "Fn::GetAtt": [dlqId, "Arn"] }, maxReceiveCount: receives });
+  });
+
+  it.each(lanes)(
+    "the $lane lane feeds $consumer in batches of $batchSize, reporting partial failures, at most $maxConcurrency at once",
+    ({ lane, batchSize, maxConcurrency, consumer }) => {
+      // Prepare
+      const [queueId] = queueNamed(`ci-paysync-${lane}.fifo`);
+      const fn = findFunction(synth.app, consumer);
+
+      // Act
+      const mappings = Object.values(
+        synth.templates.queues.findResources("AWS::Lambda::EventSourceMapping", {
+          Properties: { EventSourceArn: { "Fn::GetAtt": [queueId, "Arn"] } },
+        }) as Record<string, Resource>,
+      );
+
+      // Assess
+      expect(mappings).toHaveLength(1);
+      expect(mappings[0]!.Properties).toEqual(expect.objectContaining({
+        FunctionName: { Ref: logicalIdOf(fn, fn.stack) },
+        BatchSize: batchSize,
+        FunctionResponseTypes: ["ReportBatchItemFailures"],
+        ScalingConfig: { MaximumConcurrency: maxConcurrency },
+      }));
+      // FIFO event sources cannot take a batching window (CDK and Lambda refuse one).
+      expect(mappings[0]!.Properties).not.toHaveProperty("MaximumBatchingWindowInSeconds");
+    },
+  );
+
+  it("runs one consumer function per worker, however many lanes it serves", () => {
+    synth.templates.queues.resourceCountIs("AWS::Lambda::EventSourceMapping", LANES.length);
+    expect(() => findFunction(synth.app, "SyncWorker")).not.toThrow();
+    expect(() => findFunction(synth.app, "WebhookWorker")).not.toThrow();
+  });
+});
+
+// prettier-ignore
+const JOBS: [job: string, schedule: string][] = [
+  ["GraceExpiry",      "rate(15 minutes)"],
+  ["RetentionPurge",   "cron(30 3 * * ? *)"],
+  ["DlqRedrive",       "rate(30 minutes)"],
+  ["UsageAggregation", "cron(10 0 * * ? *)"],
+  ["SloReport",        "cron(20 0 * * ? *)"],
+  ["AuditVerify",      "cron(40 0 * * ? *)"],
+];
+
+// prettier-ignore
+const LANE_ALARMS: [lane: string, dlqThreshold: number, backlogThreshold: number][] = [
+  ["Realtime",   1, 100],
+  ["Standard",   1, 1_000],
+  ["Background", 1, 10_000],
+  ["Webhooks",   1, 500],
+];
+
+/** The `route` dimension values crisis telemetry writes (its `CrisisRoute`). */
+const CRISIS_ROUTES = ["resources", "activate", "resolve", "safety_plan", "contacts", "op"];
+
+function alarmOn(metric: Record<string, unknown>): Record<string, unknown>[] {
+  return Object.values(
+    synth.templates.alarms.findResources("AWS::CloudWatch::Alarm", { Properties: metric }) as Record<string, Resource>,
+  ).map((r) => r.Properties);
+}
+
+function queueAlarms(queue: string): Record<string, unknown>[] {
+  return alarmOn({ Namespace: "AWS/SQS", MetricName: "ApproximateNumberOfMessagesVisible" })
+    .filter((alarm) => {
+      const dimension = (alarm.Dimensions as { Name: string; Value: unknown }[])[0]!;
+      return dimension.Name === "QueueName" && synth.refersTo(synth.stacks.alarms.stackName, dimension.Value) === queue;
+    });
+}
+
+describe("scheduled jobs", () => {
+  it("has a rule for every job and no other", () => {
+    synth.templates.jobs.resourceCountIs("AWS::Events::Rule", JOBS.length);
+  });
+
+  it.each(JOBS)("%s runs on %s", (job, schedule) => {
+    // Prepare
+    const fn = findFunction(synth.app, job);
+
+    // Act
+    const rules = Object.values(
+      synth.templates.jobs.findResources("AWS::Events::Rule", { Properties: { ScheduleExpression: schedule } }) as Record<string, Resource>,
+    ).filter((rule) => JSON.stringify(rule.Properties.Targets).includes(`"${logicalIdOf(fn, fn.stack)}"`));
+
+    // Assess
+    expect(rules).toHaveLength(1);
+    expect(rules[0]!.Properties.State).toBe("ENABLED");
+  });
+});
+
+describe("alarms", () => {
+  it.each(LANE_ALARMS)("a message dead-lettered on the %s lane raises an alarm (≥ %i)", (lane, threshold) => {
+    // Act
+    const alarms = queueAlarms(`dlq:${lane}`);
+
+    // Assess
+    expect(alarms).toHaveLength(1);
+    expect(alarms[0]).toMatchObject({ Threshold: threshold, ComparisonOperator: "GreaterThanOrEqualToThreshold" });
+  });
+
+  it.each(LANE_ALARMS)("a backlog on the %s lane raises an alarm (≥ %i visible)", (lane, _dlq, threshold) => {
+    // Act
+    const alarms = queueAlarms(`queue:${lane}`);
+
+    // Assess
+    expect(alarms).toHaveLength(1);
+    expect(alarms[0]).toMatchObject({ Threshold: threshold, ComparisonOperator: "GreaterThanOrEqualToThreshold" });
+  });
+
+  it.each([
+    ["any crisis SLO breach in a minute, on any route", "CrisisSloBreach", "Sum", /^SUM\(\[FILL\(\w+, 0\)(, FILL\(\w+, 0\))*\]\)$/, ">= 1", 1],
+    ["a crisis p99 latency above 150 ms on any route", "CrisisLatency", "p99", /^MAX\(\[\w+(, \w+)*\]\)$/, "> 150", 150],
+  ])("%s raises an alarm", (_title, metricName, stat, expression, comparison, threshold) => {
+    // Act
+    const alarms = alarmOn({}).filter((a) => JSON.stringify(a.Metrics ?? []).includes(`"MetricName":"${metricName}"`));
+    const metrics = (alarms[0]?.Metrics ?? []) as { Id: string; Expression?: string; ReturnData?: boolean;
+      MetricStat?: { Metric: { Namespace: string; MetricName: string; Dimensions: { Name: string; Value: string }[] }; Period: number; Stat: string } }[];
+    const math = metrics.find((m) => m.Expression !== undefined);
+    const perRoute = metrics.filter((m) => m.MetricStat !== undefined);
+
+    // Assess
+    expect(alarms).toHaveLength(1);
+    expect(alarms[0]).toMatchObject({
+      Threshold: threshold,
+      ComparisonOperator: comparison === "> 150" ? "GreaterThanThreshold" : "GreaterThanOrEqualToThreshold",
+    });
+    expect(math?.Expression).toMatch(expression);
+    expect(perRoute.map((m) => m.MetricStat!.Metric.Dimensions).map((d) => Object.fromEntries(d.map((x) => [x.Name, x.Value]))))
+      .toEqual(CRISIS_ROUTES.map((route) => ({ service: "paysync", stage: "ci", route })));
+    for (const m of perRoute) {
+      expect(m.MetricStat).toMatchObject({ Metric: { Namespace: "paysync", MetricName: metricName }, Period: 60, Stat: stat });
+      expect(math!.Expression).toContain(m.Id);
+    }
+  });
+
+  it("every alarm notifies the operators' topic when it fires and when it clears", () => {
+    // Prepare
+    const [topicId] = Object.keys(synth.templates.alarms.findResources("AWS::SNS::Topic"));
+
+    // Act
+    const alarms = alarmOn({});
+
+    // Assess
+    expect(alarms).toHaveLength(LANE_ALARMS.length * 2 + 2);
+    for (const alarm of alarms) {
+      expect(alarm.AlarmActions).toEqual([{ Ref: topicId }]);
+      expect(alarm.OKActions).toEqual([{ Ref: topicId }]);
+    }
+  });
+});

@@ -1,0 +1,53 @@
+import { describe, expect, it } from "vitest";
+import { CRISIS_HOTLINE, CrisisResourcesResponseSchema } from "../../../packages/core/src/api/crisis.js";
+import { composeResources, latestEntity } from "../../../packages/core/src/crisis/resources.js";
+import { activateCrisis, INACTIVE_CRISIS_STATE } from "../../../packages/core/src/crisis/state.js";
+
+const plan = {
+  warningSigns: ["not sleeping"], copingStrategies: ["walk"], reasonsForLiving: ["my sister"], distractions: [],
+  peopleToAskForHelp: [], professionalsToContact: ["Dr. Lee"], makingEnvironmentSafe: [],
+};
+const contacts = [{ name: "Sam", phone: "+1 555 0100", relationship: "friend" }];
+const activeState = activateCrisis(INACTIVE_CRISIS_STATE, { level: "high", source: "button", deviceId: "phone" }, new Date("2026-03-01T10:00:00Z"));
+
+describe("crisis resources", () => {
+  it.each([
+    { case: "nothing stored yet", data: { state: undefined, safetyPlan: undefined, contacts: undefined }, safetyPlan: null, emergencyContacts: [], active: false },
+    { case: "an inactive state with a plan", data: { state: INACTIVE_CRISIS_STATE, safetyPlan: plan, contacts: undefined }, safetyPlan: plan, emergencyContacts: [], active: false },
+    { case: "an active state with plan and contacts", data: { state: activeState, safetyPlan: plan, contacts }, safetyPlan: plan, emergencyContacts: contacts, active: true },
+  ])("always carry the 988 hotline, with $case", ({ data, safetyPlan, emergencyContacts, active }) => {
+    // Act
+    const resources = composeResources(data);
+
+    // Assess
+    expect(resources.hotline).toEqual(CRISIS_HOTLINE);
+    expect(resources.hotline).toMatchObject({ call: "988", text: "988" });
+    expect(resources.safetyPlan).toEqual(safetyPlan);
+    expect(resources.emergencyContacts).toEqual(emergencyContacts);
+    expect(resources.crisisMode.active).toBe(active);
+    expect(CrisisResourcesResponseSchema.safeParse(resources).success).toBe(true);
+  });
+});
+
+describe("the current crisis entity of a type", () => {
+  it.each([
+    { case: "none of none", entities: [], expected: undefined },
+    { case: "the only one", entities: [{ id: "a", version: 3, updatedAt: "2026-03-01T10:00:00.000Z" }], expected: "a" },
+    {
+      case: "the most recently updated, whatever its version",
+      entities: [{ id: "a", version: 7, updatedAt: "2026-03-01T10:00:00.000Z" }, { id: "b", version: 1, updatedAt: "2026-03-01T10:00:01.000Z" }],
+      expected: "b",
+    },
+    {
+      case: "the higher version on a tie",
+      entities: [{ id: "a", version: 2, updatedAt: "2026-03-01T10:00:00.000Z" }, { id: "b", version: 5, updatedAt: "2026-03-01T10:00:00.000Z" }],
+      expected: "b",
+    },
+  ])("is $case", ({ entities, expected }) => {
+    // Act
+    const latest = latestEntity(entities);
+
+    // Assess
+    expect(latest?.id).toBe(expected);
+  });
+});
