@@ -12,6 +12,8 @@ import { writeFileAtomic, type LocalSettings } from "./settings.js";
 /** What a running instance writes to its data dir so `npm run job` / `token` can find it. */
 export interface RuntimeState {
   pid: number;
+  /** Emulator process ids, for fault tests that kill one mid-run. */
+  emulatorPids: { dynamodb?: number | undefined; sqs?: number | undefined };
   baseUrl: string;
   endpoints: Endpoints;
   resources: ProvisionedResources;
@@ -64,7 +66,7 @@ export async function startRuntime(settings: LocalSettings, options: RuntimeOpti
   }
   let emulators: Emulators | undefined;
   try {
-    emulators = await startEmulators(settings.dataDir);
+    emulators = await startEmulators(settings.dataDir, log);
     const endpoints: Endpoints = { dynamodb: emulators.dynamodb.endpoint, sqs: emulators.sqs.endpoint, kms: emulators.kms.endpoint };
     const resources = await provision(endpoints);
     const env = handlerEnvironment(settings, endpoints, resources);
@@ -89,11 +91,19 @@ export async function startRuntime(settings: LocalSettings, options: RuntimeOpti
       : startScheduler((job, outcome) => log(`job ${job}: ${outcome}`));
     const baseUrl = `http://127.0.0.1:${gateway.port}`;
     const stateFile = runtimeStateFile(settings.dataDir);
-    writeFileAtomic(stateFile, JSON.stringify({ pid: process.pid, baseUrl, endpoints, resources } satisfies RuntimeState, null, 2));
     const started = emulators;
+    const writeState = () => writeFileAtomic(stateFile, JSON.stringify({
+      pid: process.pid, baseUrl, endpoints, resources,
+      emulatorPids: { dynamodb: started.dynamodb.pid(), sqs: started.sqs.pid() },
+    } satisfies RuntimeState, null, 2));
+    writeState();
+    // A restarted emulator has a new pid; keep the state file current for tools and tests.
+    const refresh = setInterval(writeState, 1_000);
+    refresh.unref();
     return {
       baseUrl, endpoints, resources, env,
       stop: async () => {
+        clearInterval(refresh);
         scheduler?.stop();
         await gateway.stop();
         await pollers.stop();

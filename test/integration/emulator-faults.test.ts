@@ -1,0 +1,73 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { SendMessageCommand } from "@aws-sdk/client-sqs";
+import { GetCommand } from "@aws-sdk/lib-dynamodb";
+import { describe, expect, it } from "vitest";
+import { pseudonymousKey } from "../../packages/core/src/pii.js";
+import type { RuntimeState } from "../../packages/local/src/runtime.js";
+import type { SyncOpMessage } from "../../packages/aws/src/sync/op-message.js";
+import { eventually, useRuntime } from "../helpers/runtime.js";
+
+const rt = useRuntime();
+const emulatorPid = (name: "dynamodb" | "sqs") =>
+  (JSON.parse(readFileSync(join(rt.dataDir, "runtime.json"), "utf8")) as RuntimeState).emulatorPids[name];
+
+async function waitForHealthy() {
+  await eventually(async () => ((await rt.request("GET", "/health")).status === 200 ? true : undefined), 60_000, 200);
+}
+
+describe("emulator faults", () => {
+  it("answers 5xx while DynamoDB is down, then recovers with every earlier write intact", async () => {
+    // Prepare
+    const token = await rt.token(`fault-ddb-${Date.now()}`);
+    const before = `fault-before-${Date.now()}`;
+    expect((await rt.request("POST", "/v1/devices", { token, body: { deviceId: before, platform: "ios" } })).status).toBe(201);
+    const pid = emulatorPid("dynamodb");
+    expect(pid).toBeGreaterThan(0);
+
+    // Act
+    process.kill(pid!, "SIGKILL");
+    const during = await rt.request("POST", "/v1/devices", { token, body: { deviceId: `fault-during-${Date.now()}`, platform: "ios" } });
+    await waitForHealthy();
+    const after = await rt.request("GET", "/v1/devices", { token });
+
+    // Assess
+    expect([201, 503]).toContain(during.status);
+    if (during.status === 503) expect(during.json.error.code).toBe("service_unavailable");
+    expect(after.status).toBe(200);
+    expect(after.json.devices.map((d: { deviceId: string }) => d.deviceId)).toContain(before);
+    expect(emulatorPid("dynamodb")).not.toBe(pid);
+  });
+
+  it("delivers a message accepted before the queue emulator died, exactly once, after it restarts", async () => {
+    // Prepare
+    const userId = `fault-sqs-${Date.now()}`;
+    const userKey = pseudonymousKey(rt.secrets.pseudonymSecret, userId, "u");
+    const deviceId = `fault-sqs-dev-${Date.now()}`;
+    const token = await rt.token(userId);
+    expect((await rt.request("POST", "/v1/devices", { token, body: { deviceId, platform: "web" } })).status).toBe(201);
+    const message: SyncOpMessage = {
+      v: 1, userKey, deviceId, devicePriority: 0, opId: `fault-op-${Date.now()}`, entityType: "history", entityId: "h1",
+      action: "upsert", baseVersion: 0, clientTime: new Date().toISOString(), priority: 3,
+      payloadCipher: await rt.cipher().encrypt({ page: 1 }, { userKey, entityType: "history" }),
+      conflictResolution: "manual", crossDeviceSync: false, enqueuedAtMs: Date.now(),
+    };
+    const pid = emulatorPid("sqs");
+
+    // Act: the queue dies right after accepting the message, before or while it is polled
+    await rt.sqs.send(new SendMessageCommand({
+      QueueUrl: rt.resources.queues.Background.url, MessageBody: JSON.stringify(message),
+      MessageGroupId: `${userKey}#0`, MessageDeduplicationId: message.opId,
+    }));
+    process.kill(pid!, "SIGKILL");
+    await waitForHealthy();
+
+    // Assess
+    const entity = await eventually(async () => (await rt.dynamo.send(new GetCommand({
+      TableName: rt.resources.tables.Sync, Key: { pk: `USER#${userKey}`, sk: "ENTITY#history#h1" },
+    }))).Item, 30_000);
+    expect(entity.version).toBe(1);
+    const op = await rt.dynamo.send(new GetCommand({ TableName: rt.resources.tables.Sync, Key: { pk: `USER#${userKey}`, sk: `OP#${message.opId}` } }));
+    expect(op.Item?.outcome).toBe("applied");
+  });
+});
