@@ -1,2 +1,17 @@
-// placeholder until its issue lands
-export const handler = async (): Promise<{ statusCode: number }> => ({ statusCode: 501 });
+import { EntitlementsResponseSchema } from "@paysync/core/api";
+import { entitlementsFor } from "@paysync/core/payments/entitlements";
+import { callerId, httpHandler, json } from "@paysync/aws/http";
+import { userKeyFor } from "@paysync/aws/identity";
+import { PaymentStateRepository } from "@paysync/aws/payments/payment-state-repository";
+
+const payments = new PaymentStateRepository();
+
+/**
+ * `GET /v1/me/entitlements`: tier, status, grace end, feature flags, the full policy,
+ * `crisisAccess: true` and `paymentCurrent`. A user Stripe never heard of is `free`; a grace
+ * period past its end reads as `free` even before the expiry job has run.
+ */
+export const handler = httpHandler(async (event) => {
+  const stored = await payments.get(userKeyFor(callerId(event)));
+  return json(200, EntitlementsResponseSchema.parse(entitlementsFor(stored?.state, Date.now())));
+});
