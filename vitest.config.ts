@@ -16,6 +16,8 @@ export default defineConfig({
           name: "integration",
           include: ["test/integration/**/*.test.ts", "test/e2e/**/*.test.ts"],
           globalSetup: ["test/helpers/global-setup.ts"],
+          // Handlers called in-process log here; the suite-wide PII check reads the copy.
+          setupFiles: ["test/helpers/capture-logs.ts"],
           testTimeout: 60_000,
           hookTimeout: 120_000,
           fileParallelism: false,

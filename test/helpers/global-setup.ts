@@ -1,10 +1,12 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { TestProject } from "vitest/node";
 import type { RuntimeState } from "../../packages/local/src/runtime.js";
 import type { LocalSecrets } from "../../packages/local/src/settings.js";
+import { describeLeaks, findLeaksInLogs, findLeaksInQueues, findLeaksInTables, type Leak } from "./pii-check.js";
+import { knownPiiValues, RECORDED_PII_FILE } from "./pii-fixtures.js";
 
 export interface RuntimeHandle extends RuntimeState {
   dataDir: string;
@@ -59,12 +61,33 @@ export default async function setup(project: TestProject) {
   const dataDir = mkdtempSync(join(tmpdir(), "paysync-it-"));
   const logFile = join(TEST_OUTPUT_DIR, "runtime.log");
   rmSync(logFile, { force: true });
+  writeFileSync(RECORDED_PII_FILE, "");
+  rmSync(join(TEST_OUTPUT_DIR, "in-process.log"), { force: true });
   const { child } = await startRuntimeProcess(dataDir, logFile);
   const state = JSON.parse(readFileSync(join(dataDir, "runtime.json"), "utf8")) as RuntimeState;
   const secrets = JSON.parse(readFileSync(join(dataDir, "secrets.json"), "utf8")) as LocalSecrets;
   project.provide("runtime", { ...state, dataDir, secrets, logFile });
   return async () => {
+    // The suite-wide PII check runs once every integration test is done: stored state and
+    // queues while the service still runs, its whole log output once it has stopped.
+    const leaks: Leak[] = [];
+    let checkFailure: unknown;
+    try {
+      leaks.push(...(await findLeaksInTables(state.endpoints.dynamodb, state.resources.tables, knownPiiValues())));
+      leaks.push(...(await findLeaksInQueues(state.endpoints.sqs, state.resources.queues, knownPiiValues())));
+    } catch (error) {
+      checkFailure = error;
+    }
     await stopRuntimeProcess(child);
     rmSync(dataDir, { recursive: true, force: true });
+    leaks.push(...findLeaksInLogs([logFile, join(TEST_OUTPUT_DIR, "in-process.log")], knownPiiValues()));
+    writeFileSync(join(TEST_OUTPUT_DIR, "pii-leaks.json"), JSON.stringify(leaks, null, 2));
+    // Vitest reports an error thrown here but still exits 0; the exit code is what CI sees.
+    if (leaks.length > 0 || checkFailure !== undefined) {
+      process.exitCode = 1;
+      console.error(checkFailure === undefined ? describeLeaks(leaks) : `PII check could not run: ${String(checkFailure)}`);
+    } else {
+      console.log(`PII check passed: ${knownPiiValues().length} known values absent from logs, table items and queues`);
+    }
   };
 }

@@ -7,6 +7,7 @@ import { PayloadCipher } from "../../packages/aws/src/envelope.js";
 import { handlerEnvironment } from "../../packages/local/src/environment.js";
 import { signDevToken } from "../../packages/local/src/jwt.js";
 import { localClientConfig } from "../../packages/local/src/provision.js";
+import { recordPii } from "./pii-fixtures.js";
 
 /**
  * The running local service, as the test files see it: its base URL, dev tokens, and
@@ -23,7 +24,11 @@ export function useRuntime() {
     sqs,
     kms,
     cipher: () => new PayloadCipher({ keyArn: runtime.resources.keyArn, kmsClient: kms }),
-    token: (userId: string) => signDevToken(runtime.secrets.jwtSecret, userId),
+    /** A dev token for `userId`; the raw id is recorded for the suite-wide PII check. */
+    token: (userId: string) => {
+      recordPii(userId);
+      return signDevToken(runtime.secrets.jwtSecret, userId);
+    },
     /** The environment a handler needs to run in this test process against the same emulators. */
     handlerEnv: () =>
       handlerEnvironment(

@@ -15,6 +15,7 @@ import {
   KMSClient,
   ListAliasesCommand,
 } from "@aws-sdk/client-kms";
+import { AlgorithmSuiteIdentifier, buildClient, CommitmentPolicy, KmsKeyringNode } from "@aws-crypto/client-node";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { CiphertextRejected, EncryptionContextMismatch, PayloadCipher, type PayloadContext } from "@paysync/aws/envelope";
 import { DependencyError } from "@paysync/core/errors";
@@ -51,6 +52,42 @@ function tamper(ciphertextB64: string, position: number): string {
   bytes[index] = (bytes[index] ?? 0) ^ 0x01;
   return bytes.toString("base64");
 }
+
+/** Where the parts of a message's header start (message format version 2, one encrypted data key). */
+function headerParts(ciphertextB64: string) {
+  const bytes = Buffer.from(ciphertextB64, "base64");
+  let at = 1 + 2 + 32; // version, suite id, message id
+  const encryptionContext = at + 2;
+  at = encryptionContext + bytes.readUInt16BE(at);
+  if (bytes.readUInt16BE(at) !== 1) throw new Error("expected one encrypted data key");
+  at += 2;
+  const field = () => {
+    const start = at + 2;
+    const length = bytes.readUInt16BE(at);
+    at = start + length;
+    return { start, bytes: bytes.subarray(start, start + length) };
+  };
+  const providerId = field();
+  const providerInfo = field();
+  const wrappedDataKey = field();
+  const commitment = at + 1 + 4; // after content type and frame length
+  return {
+    encryptionContext,
+    providerId: providerId.start,
+    providerIdText: providerId.bytes.toString("latin1"),
+    wrappedBranchKey: providerInfo.start,
+    branchKeyName: providerInfo.bytes.subarray(0, -20).toString("latin1"),
+    dataKeyIv: providerInfo.start + providerInfo.bytes.length - 12,
+    wrappedDataKey: wrappedDataKey.start,
+    wrappedDataKeyBytes: wrappedDataKey.bytes,
+    commitment,
+    headerTag: commitment + 32,
+  };
+}
+
+const ENTITY_TYPES = ["journal_entry", "mood_entry", "safety_plan", "checkin", "snapshot"];
+/** 100 users × 5 entity types, each op a different pair from the last. */
+const spreadContext = (i: number): PayloadContext => ({ userKey: `uk_${String(i % 100).padStart(8, "0")}`, entityType: ENTITY_TYPES[Math.floor(i / 100) % ENTITY_TYPES.length] ?? "journal_entry" });
 
 const PAYLOADS: Array<{ name: string; payload: unknown }> = [
   { name: "a small object", payload: { mood: 3, note: "slept well" } },
@@ -128,20 +165,26 @@ describe("PayloadCipher on the local KMS endpoint", () => {
   });
 
   it.each([
-    { name: "the format version", position: 0 },
-    { name: "the message id", position: 10 },
-    { name: "the header's encryption context", position: 60 },
-    { name: "the key ARN the data key names", position: 140 },
-    { name: "the wrapped data key", position: 200 },
-    { name: "the body", position: -60 },
-    { name: "the last authentication tag", position: -1 },
+    { name: "the format version", position: () => 0 },
+    { name: "the message id", position: () => 10 },
+    { name: "the header's encryption context", position: (stored: string) => headerParts(stored).encryptionContext + 20 },
+    { name: "the provider id of the data key", position: (stored: string) => headerParts(stored).providerId + 3 },
+    { name: "the KMS-wrapped branch key (its key id)", position: (stored: string) => headerParts(stored).wrappedBranchKey + 4 },
+    { name: "the KMS-wrapped branch key (its ciphertext)", position: (stored: string) => headerParts(stored).dataKeyIv - 30 },
+    { name: "the IV of the wrapped data key", position: (stored: string) => headerParts(stored).dataKeyIv + 5 },
+    { name: "the wrapped data key", position: (stored: string) => headerParts(stored).wrappedDataKey + 7 },
+    { name: "the wrapped data key's tag", position: (stored: string) => headerParts(stored).wrappedDataKey + 40 },
+    { name: "the key commitment", position: (stored: string) => headerParts(stored).commitment + 9 },
+    { name: "the header's authentication tag", position: (stored: string) => headerParts(stored).headerTag + 2 },
+    { name: "the body", position: () => -60 },
+    { name: "the last authentication tag", position: () => -1 },
   ])("a ciphertext tampered in $name is rejected", async ({ position }) => {
     // Prepare
     const stored = await cipher.encrypt({ secret: MARKER, padding: "x".repeat(200) }, CONTEXT);
     const reader = new PayloadCipher({ keyArn, kmsClient: client });
 
     // Act
-    const reading = reader.decrypt(tamper(stored, position), CONTEXT);
+    const reading = reader.decrypt(tamper(stored, position(stored)), CONTEXT);
 
     // Assess
     await expect(reading).rejects.toBeInstanceOf(CiphertextRejected);
@@ -158,41 +201,127 @@ describe("PayloadCipher on the local KMS endpoint", () => {
     await expect(reading).rejects.toBeInstanceOf(CiphertextRejected);
   });
 
-  it("with the cache, 1,000 encryptions and decryptions of one context make at most 2 KMS calls", async () => {
+  it("1,000 encryptions and decryptions across 100 users and 5 entity types make 1 KMS call cold and none warm", async () => {
     // Prepare
     const cached = new PayloadCipher({ keyArn, kmsClient: client });
     const payload = { note: "x".repeat(1_000) };
 
     // Act
-    for (let i = 0; i < 1_000; i++) await cached.decrypt(await cached.encrypt(payload, CONTEXT), CONTEXT);
+    for (let i = 0; i < 1_000; i++) await cached.decrypt(await cached.encrypt(payload, spreadContext(i)), spreadContext(i));
+    const cold = cached.kmsCallCount();
+    for (let i = 0; i < 1_000; i++) await cached.decrypt(await cached.encrypt(payload, spreadContext(i)), spreadContext(i));
+    const warm = cached.kmsCallCount() - cold;
 
     // Assess
-    expect(cached.kmsCallCount()).toBeLessThanOrEqual(2);
+    expect(cold).toBe(1);
+    expect(warm).toBe(0);
   });
 
-  it("data keys are never shared between users: each context gets its own", async () => {
+  it("another instance (another container) reads 1,000 messages of 100 users with 1 KMS Decrypt", async () => {
+    // Prepare
+    const writer = new PayloadCipher({ keyArn, kmsClient: client });
+    const stored: string[] = [];
+    for (let i = 0; i < 1_000; i++) stored.push(await writer.encrypt({ i }, spreadContext(i)));
+    const reader = new PayloadCipher({ keyArn, kmsClient: client });
+
+    // Act
+    const decrypted = [];
+    for (const [i, ciphertext] of stored.entries()) decrypted.push(await reader.decrypt(ciphertext, spreadContext(i)));
+
+    // Assess
+    expect(decrypted).toStrictEqual(stored.map((_, i) => ({ i })));
+    expect(writer.kmsCallCount()).toBe(1);
+    expect(reader.kmsCallCount()).toBe(1);
+  });
+
+  it("concurrent first uses share one KMS request, for writing and for reading", async () => {
+    // Prepare
+    const writer = new PayloadCipher({ keyArn, kmsClient: client });
+    const reader = new PayloadCipher({ keyArn, kmsClient: client });
+
+    // Act
+    const stored = await Promise.all(Array.from({ length: 50 }, (_, i) => writer.encrypt({ i }, spreadContext(i))));
+    const decrypted = await Promise.all(stored.map((ciphertext, i) => reader.decrypt(ciphertext, spreadContext(i))));
+
+    // Assess
+    expect(decrypted).toStrictEqual(stored.map((_, i) => ({ i })));
+    expect(writer.kmsCallCount()).toBe(1);
+    expect(reader.kmsCallCount()).toBe(1);
+  });
+
+  it("every message has its own data key, wrapped under the shared branch key", async () => {
     // Prepare
     const cached = new PayloadCipher({ keyArn, kmsClient: client });
     const users = ["uk_a", "uk_b", "uk_c"];
 
     // Act
+    const stored: string[] = [];
     for (const userKey of users) {
-      for (let i = 0; i < 5; i++) await cached.encrypt({ i }, { ...CONTEXT, userKey });
+      for (let i = 0; i < 5; i++) stored.push(await cached.encrypt({ i }, { ...CONTEXT, userKey }));
     }
 
     // Assess
-    expect(cached.kmsCallCount()).toBe(users.length);
+    const parts = stored.map(headerParts);
+    expect(new Set(parts.map((part) => part.providerIdText))).toStrictEqual(new Set(["paysync-branch"]));
+    expect(new Set(parts.map((part) => part.branchKeyName)).size).toBe(1);
+    expect(new Set(parts.map((part) => part.wrappedDataKeyBytes.toString("hex"))).size).toBe(stored.length);
+    expect(cached.kmsCallCount()).toBe(1);
   });
 
-  it("once a data key has encrypted maxMessagesPerKey messages, a new one is generated", async () => {
+  it("once a branch key has encrypted maxMessagesPerKey messages, a new one is generated", async () => {
     // Prepare
     const cached = new PayloadCipher({ keyArn, kmsClient: client, maxMessagesPerKey: 3 });
 
     // Act
-    for (let i = 0; i < 7; i++) await cached.encrypt({ i }, CONTEXT);
+    const stored: string[] = [];
+    for (let i = 0; i < 7; i++) stored.push(await cached.encrypt({ i }, CONTEXT));
 
     // Assess
     expect(cached.kmsCallCount()).toBe(3);
+    expect(new Set(stored.map((ciphertext) => headerParts(ciphertext).branchKeyName)).size).toBe(3);
+  });
+
+  it("once a branch key is cacheMaxAgeMs old, a new one is generated and a reader unwraps it again", async () => {
+    // Prepare
+    const writer = new PayloadCipher({ keyArn, kmsClient: client, cacheMaxAgeMs: 100 });
+    const reader = new PayloadCipher({ keyArn, kmsClient: client, cacheMaxAgeMs: 100 });
+    const first = await writer.encrypt({ n: 1 }, CONTEXT);
+    await reader.decrypt(first, CONTEXT);
+
+    // Act
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    const second = await writer.encrypt({ n: 2 }, CONTEXT);
+    await reader.decrypt(first, CONTEXT);
+
+    // Assess
+    expect(headerParts(second).branchKeyName).not.toBe(headerParts(first).branchKeyName);
+    expect(writer.kmsCallCount()).toBe(2);
+    expect(reader.kmsCallCount()).toBe(2);
+  });
+
+  it("a message of the former design (an aws-kms data key) is rejected clearly, without asking KMS", async () => {
+    // Prepare
+    const { encrypt } = buildClient(CommitmentPolicy.REQUIRE_ENCRYPT_REQUIRE_DECRYPT);
+    const keyring = new KmsKeyringNode({
+      generatorKeyId: keyArn,
+      clientProvider: () => ({
+        generateDataKey: (input: any) => client.send(new GenerateDataKeyCommand(input)),
+        encrypt: (input: any) => client.send(new EncryptCommand(input)),
+        decrypt: (input: any) => client.send(new DecryptCommand(input)),
+      }) as any,
+    });
+    const { result } = await encrypt(keyring, gzipSync(JSON.stringify({ secret: MARKER })), {
+      suiteId: AlgorithmSuiteIdentifier.ALG_AES256_GCM_IV12_TAG16_HKDF_SHA512_COMMIT_KEY,
+      encryptionContext: { ...CONTEXT },
+    });
+    const reader = new PayloadCipher({ keyArn, kmsClient: client });
+
+    // Act
+    const reading = reader.decrypt(result.toString("base64"), CONTEXT);
+
+    // Assess
+    await expect(reading).rejects.toBeInstanceOf(CiphertextRejected);
+    expect(reader.kmsCallCount()).toBe(0);
   });
 
   it("the default client finds the endpoint in AWS_ENDPOINT_URL_KMS", async () => {
@@ -207,7 +336,7 @@ describe("PayloadCipher on the local KMS endpoint", () => {
 
     // Assess
     expect(decrypted).toStrictEqual({ ok: true });
-    expect(fromEnvironment.kmsCallCount()).toBe(2);
+    expect(fromEnvironment.kmsCallCount()).toBe(1); // GenerateDataKey: it reads its own branch key back from memory
   });
 
   it.each([

@@ -3,33 +3,31 @@
  *
  * A payload is serialised to JSON, gzip-compressed, then encrypted with the AWS Encryption SDK
  * under the unsigned committing suite (AES-256-GCM, HKDF-SHA512, key commitment; no ECDSA
- * signature to compute or verify) and a data key that KMS wraps under `keyArn`. The encryption
- * context `{ userKey, entityType }` is authenticated by both the message and KMS, and is checked
- * on decrypt against what the caller expects: the SDK itself does not compare it to anything.
+ * signature to compute or verify). The encryption context `{ userKey, entityType }` is
+ * authenticated by the message, binds its data key (below), and is checked on decrypt against
+ * what the caller expects: the SDK itself does not compare it to anything.
  *
- * ## Data-key cache
- * A caching materials manager keeps data keys in memory for `cacheMaxAgeMs` (5 minutes) and at
- * most `maxMessagesPerKey` messages (10,000). Its cache key includes the whole encryption
- * context, so a data key is reused only for one `(userKey, entityType)` pair: it is never shared
- * between users, and one leaked data key exposes at most one user's payloads of one entity type
- * from one five-minute window. The price is one `GenerateDataKey` for the first write, and one
- * `Decrypt` for the first read of a given wrapped key, per pair, per warm instance, per five
- * minutes; every further write or read of that pair in the window makes no KMS call. Messages
- * written in one window share one wrapped data key, so reading back a batch costs one `Decrypt`.
+ * ## Keys: a branch-key hierarchy (see envelope/branch-keyring.ts)
+ * Every message has its own random data key. That data key is wrapped with AES-256-GCM under a
+ * *branch key*, with the message's encryption context as additional authenticated data, so it
+ * unwraps only for the same `{ userKey, entityType }`. The branch key is a 32-byte key from KMS
+ * `GenerateDataKey` under `keyArn` and the fixed KMS encryption context
+ * `{ purpose: "paysync-branch-key" }`; its KMS-wrapped form is written into each message, so any
+ * instance allowed to call kms:Decrypt on `keyArn` can read any message.
+ *
+ * One branch key encrypts for `cacheMaxAgeMs` (5 minutes) or `maxMessagesPerKey` messages
+ * (10,000), whichever comes first, for every user and entity type; unwrapped branch keys are kept
+ * for decryption for the same age. A warm instance thus makes one `GenerateDataKey` per five
+ * minutes, and one `Decrypt` per branch key written by another instance, whatever the number of
+ * users: the crisis path never waits on KMS for a user's first write. The price, as with AWS's
+ * Hierarchical keyring: a leaked branch key exposes every message it wrapped (all users, one
+ * five-minute window of one writer), and KMS audit logs show branch keys, not users.
  */
-import { AsyncLocalStorage } from "node:async_hooks";
 import { gunzipSync, gzipSync } from "node:zlib";
-import {
-  AlgorithmSuiteIdentifier,
-  buildClient,
-  CommitmentPolicy,
-  getLocalCryptographicMaterialsCache,
-  KmsKeyringNode,
-  NodeCachingMaterialsManager,
-  type KmsNodeClientSupplier,
-} from "@aws-crypto/client-node";
-import { DecryptCommand, EncryptCommand, GenerateDataKeyCommand, KMSClient } from "@aws-sdk/client-kms";
+import { AlgorithmSuiteIdentifier, buildClient, CommitmentPolicy } from "@aws-crypto/client-node";
+import { DecryptCommand, GenerateDataKeyCommand, KMSClient } from "@aws-sdk/client-kms";
 import { DependencyError, PaysyncError } from "@paysync/core/errors";
+import { BranchKeyring, BranchKeyRejected, BranchKeyUnavailable, type BranchKeyKms } from "./envelope/branch-keyring.js";
 
 export interface PayloadContext {
   /** The pseudonymous user key (never a raw user id). */
@@ -38,15 +36,15 @@ export interface PayloadContext {
 }
 
 export interface PayloadCipherOptions {
-  /** A key ARN (not an alias): wrapped data keys name the key ARN, and decrypt only accepts that key. */
+  /** A key ARN (not an alias): branch keys are generated under it, and decrypt only accepts that key. */
   keyArn: string;
   /** Defaults to the standard client: region from the ARN; endpoint and credentials from the environment. */
   kmsClient?: KMSClient;
-  /** How long a data key is reused, in milliseconds. */
+  /** How long a branch key encrypts, and stays unwrapped for decryption, in milliseconds. */
   cacheMaxAgeMs?: number;
-  /** How many messages one data key may encrypt before a new one is generated. */
+  /** How many messages one branch key may encrypt before a new one is generated. */
   maxMessagesPerKey?: number;
-  /** Cache entries (encrypt and decrypt materials together). */
+  /** How many distinct unwrapped branch keys are kept for decryption. */
   cacheCapacity?: number;
   /** Upper bound on a decompressed payload, against decompression bombs. */
   maxPlaintextBytes?: number;
@@ -68,7 +66,8 @@ export class CiphertextRejected extends PaysyncError {
 }
 
 const SUITE = AlgorithmSuiteIdentifier.ALG_AES256_GCM_IV12_TAG16_HKDF_SHA512_COMMIT_KEY;
-const CACHE_PARTITION = "paysync-payloads-v1";
+/** The KMS encryption context of every branch key: KMS unwraps it for nothing else. */
+const BRANCH_KEY_CONTEXT: Readonly<Record<string, string>> = Object.freeze({ purpose: "paysync-branch-key" });
 const KEY_ARN = /^arn:aws[a-z-]*:kms:([a-z0-9-]+):\d{12}:key\/[\w-]+$/;
 /** KMS answers that blame the ciphertext rather than KMS being unavailable. */
 const CIPHERTEXT_FAULTS = new Set(["InvalidCiphertextException", "IncorrectKeyException", "NotFoundException"]);
@@ -77,9 +76,6 @@ const { encrypt, decrypt } = buildClient({
   commitmentPolicy: CommitmentPolicy.REQUIRE_ENCRYPT_REQUIRE_DECRYPT,
   maxEncryptedDataKeys: 1,
 });
-
-/** KMS failures seen during the current encrypt/decrypt, to tell an outage from a bad ciphertext. */
-const kmsFailures = new AsyncLocalStorage<unknown[]>();
 
 /**
  * Encrypts and decrypts JSON payloads bound to a user key and entity type.
@@ -90,7 +86,7 @@ const kmsFailures = new AsyncLocalStorage<unknown[]>();
  * const entry = await cipher.decrypt(stored, { userKey, entityType: "mood_entry" });
  */
 export class PayloadCipher {
-  readonly #materials: NodeCachingMaterialsManager;
+  readonly #keyring: BranchKeyring;
   readonly #maxPlaintextBytes: number;
   #kmsCalls = 0;
 
@@ -104,16 +100,11 @@ export class PayloadCipher {
   }: PayloadCipherOptions) {
     const region = KEY_ARN.exec(keyArn)?.[1];
     if (region === undefined) throw new Error(`PayloadCipher needs a KMS key ARN, got '${keyArn}'`);
-    const keyring = new KmsKeyringNode({
-      generatorKeyId: keyArn,
-      clientProvider: this.#countingClient(kmsClient ?? new KMSClient({ region })),
-    });
-    this.#materials = new NodeCachingMaterialsManager({
-      backingMaterials: keyring,
-      cache: getLocalCryptographicMaterialsCache(cacheCapacity),
-      partition: CACHE_PARTITION,
-      maxAge: cacheMaxAgeMs,
-      maxMessagesEncrypted: maxMessagesPerKey,
+    this.#keyring = new BranchKeyring({
+      kms: this.#branchKeyKms(kmsClient ?? new KMSClient({ region }), keyArn),
+      maxAgeMs: cacheMaxAgeMs,
+      maxMessagesPerKey,
+      capacity: cacheCapacity,
     });
     this.#maxPlaintextBytes = maxPlaintextBytes;
   }
@@ -122,25 +113,28 @@ export class PayloadCipher {
   async encrypt(payload: unknown, context: PayloadContext): Promise<string> {
     const json = JSON.stringify(payload);
     if (json === undefined) throw new TypeError("The payload is not JSON-serialisable");
+    const encryptionContext = { ...bindingOf(context) };
     const compressed = gzipSync(json);
-    const { result } = await this.#withKmsFailures(
-      () => encrypt(this.#materials, compressed, { suiteId: SUITE, encryptionContext: { ...bindingOf(context) } }),
-      (failures) => (failures.length > 0 ? new DependencyError("KMS could not provide a data key") : undefined),
-    );
-    return result.toString("base64");
+    try {
+      const { result } = await encrypt(this.#keyring, compressed, { suiteId: SUITE, encryptionContext });
+      return result.toString("base64");
+    } catch (error) {
+      throw kmsFailureIn(error) ? dependencyError("KMS could not provide a branch key", error) : error;
+    }
   }
 
   /** base64 → decrypt → check the context → gunzip → JSON. */
   async decrypt(ciphertext: string, expected: PayloadContext): Promise<unknown> {
-    const { plaintext, messageHeader } = await this.#withKmsFailures(
-      () => decrypt(this.#materials, Buffer.from(ciphertext, "base64")),
-      (failures, error) => failures.some((failure) => !CIPHERTEXT_FAULTS.has(nameOf(failure)))
-        ? new DependencyError("KMS could not unwrap the data key")
-        : new CiphertextRejected(error),
-    );
-    if (!sameBinding(messageHeader.encryptionContext, bindingOf(expected))) throw new EncryptionContextMismatch(expected);
+    const binding = bindingOf(expected);
+    let opened: Awaited<ReturnType<typeof decrypt>>;
     try {
-      return JSON.parse(gunzipSync(plaintext, { maxOutputLength: this.#maxPlaintextBytes }).toString("utf8"));
+      opened = await decrypt(this.#keyring, Buffer.from(ciphertext, "base64"));
+    } catch (error) {
+      throw kmsFailureIn(error) ? dependencyError("KMS could not unwrap the branch key", error) : new CiphertextRejected(error);
+    }
+    if (!sameBinding(opened.messageHeader.encryptionContext, binding)) throw new EncryptionContextMismatch(expected);
+    try {
+      return JSON.parse(gunzipSync(opened.plaintext, { maxOutputLength: this.#maxPlaintextBytes }).toString("utf8"));
     } catch (error) {
       throw new CiphertextRejected(error);
     }
@@ -151,32 +145,29 @@ export class PayloadCipher {
     return this.#kmsCalls;
   }
 
-  /** The three calls the keyring makes, sent through one standard client and counted. */
-  #countingClient(kms: KMSClient): KmsNodeClientSupplier {
-    const counted = async <T>(call: () => Promise<T>): Promise<T> => {
-      this.#kmsCalls += 1;
-      try {
-        return await call();
-      } catch (error) {
-        kmsFailures.getStore()?.push(error);
-        throw error;
-      }
+  /** GenerateDataKey and Decrypt of branch keys under `keyArn`, counted, with KMS errors sorted into outages and rejections. */
+  #branchKeyKms(kms: KMSClient, keyArn: string): BranchKeyKms {
+    const input = { KeyId: keyArn, EncryptionContext: { ...BRANCH_KEY_CONTEXT } };
+    return {
+      generate: async () => {
+        this.#kmsCalls += 1;
+        const { Plaintext, CiphertextBlob } = await kms.send(new GenerateDataKeyCommand({ ...input, KeySpec: "AES_256" })).catch((error: unknown) => {
+          throw new BranchKeyUnavailable("KMS GenerateDataKey failed", error);
+        });
+        if (!Plaintext || !CiphertextBlob) throw new BranchKeyUnavailable("KMS GenerateDataKey returned no key");
+        return { plaintext: Plaintext, wrapped: CiphertextBlob };
+      },
+      unwrap: async (wrapped) => {
+        this.#kmsCalls += 1;
+        const { Plaintext } = await kms.send(new DecryptCommand({ ...input, CiphertextBlob: wrapped })).catch((error: unknown) => {
+          throw CIPHERTEXT_FAULTS.has(nameOf(error))
+            ? new BranchKeyRejected("KMS refused the wrapped branch key", error)
+            : new BranchKeyUnavailable("KMS Decrypt failed", error);
+        });
+        if (!Plaintext) throw new BranchKeyUnavailable("KMS Decrypt returned no key");
+        return Plaintext;
+      },
     };
-    const client = {
-      generateDataKey: (input: GenerateDataKeyCommand["input"]) => counted(() => kms.send(new GenerateDataKeyCommand(input))),
-      encrypt: (input: EncryptCommand["input"]) => counted(() => kms.send(new EncryptCommand(input))),
-      decrypt: (input: DecryptCommand["input"]) => counted(() => kms.send(new DecryptCommand(input))),
-    };
-    return () => client;
-  }
-
-  async #withKmsFailures<T>(operation: () => Promise<T>, classify: (failures: unknown[], error: unknown) => Error | undefined): Promise<T> {
-    const failures: unknown[] = [];
-    try {
-      return await kmsFailures.run(failures, operation);
-    } catch (error) {
-      throw classify(failures, error) ?? error;
-    }
   }
 }
 
@@ -189,6 +180,20 @@ function bindingOf({ userKey, entityType }: PayloadContext): Record<keyof Payloa
 function sameBinding(actual: Readonly<Record<string, string>>, expected: Record<string, string>): boolean {
   const actualKeys = Object.keys(actual);
   return actualKeys.length === Object.keys(expected).length && actualKeys.every((key) => actual[key] === expected[key]);
+}
+
+/** Whether KMS being unavailable (not a bad ciphertext) caused `error`, however the SDK wrapped it. */
+function kmsFailureIn(error: unknown): boolean {
+  for (let cause = error, depth = 0; cause instanceof Error && depth < 8; cause = cause.cause, depth += 1) {
+    if (cause instanceof BranchKeyUnavailable) return true;
+  }
+  return false;
+}
+
+function dependencyError(message: string, cause: unknown): DependencyError {
+  const error = new DependencyError(message);
+  error.cause = cause;
+  return error;
 }
 
 function nameOf(error: unknown): string {

@@ -1,0 +1,114 @@
+import { BatchGetCommand, GetCommand, PutCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
+import { expect } from "vitest";
+import { pseudonymousKey } from "../../packages/core/src/pii.js";
+import type { Tier } from "../../packages/core/src/tiers.js";
+import { eventually, type useRuntime } from "./runtime.js";
+
+type Runtime = ReturnType<typeof useRuntime>;
+
+export interface WireOp {
+  opId: string;
+  entityType: string;
+  entityId: string;
+  action: "upsert" | "delete";
+  baseVersion: number;
+  payload?: unknown;
+  clientTime: string;
+}
+
+let counter = 0;
+const unique = (label: string) => `${label}-${Date.now().toString(36)}-${(++counter).toString(36)}-${Math.random().toString(36).slice(2, 6)}`;
+
+/** An op with a fresh opId; the payload carries the opId so feeds can be matched to ops. */
+export function makeOp(overrides: Partial<WireOp> = {}): WireOp {
+  const opId = overrides.opId ?? unique("op");
+  return {
+    opId, entityType: "check_in", entityId: unique("e"), action: "upsert", baseVersion: 0,
+    payload: { opId, note: "slept well" }, clientTime: new Date().toISOString(), ...overrides,
+  };
+}
+
+/** Sync-test helpers over the running local service: users, devices, tiers, push, pull, raw state. */
+export function syncClient(rt: Runtime) {
+  const userKeyOf = (userId: string) => pseudonymousKey(rt.secrets.pseudonymSecret, userId, "u");
+  const item = async (pk: string, sk: string) =>
+    (await rt.dynamo.send(new GetCommand({ TableName: rt.resources.tables.Sync, Key: { pk, sk }, ConsistentRead: true }))).Item;
+  const query = async (pk: string, prefix = "") => (await rt.dynamo.send(new QueryCommand({
+    TableName: rt.resources.tables.Sync, ConsistentRead: true,
+    KeyConditionExpression: prefix ? "pk = :pk AND begins_with(sk, :prefix)" : "pk = :pk",
+    ExpressionAttributeValues: { ":pk": pk, ...(prefix ? { ":prefix": prefix } : {}) },
+  }))).Items ?? [];
+
+  const client = {
+    userKeyOf,
+    item,
+    query,
+
+    /** A new user with devices named `<label>-<name>-<unique>`, optionally on a tier. */
+    async user(label: string, deviceNames: string[], tier?: Tier) {
+      const userId = unique(`sync-${label}`);
+      const token = await rt.token(userId);
+      const userKey = userKeyOf(userId);
+      const devices: Record<string, string> = {};
+      for (const name of deviceNames) {
+        devices[name] = unique(name);
+        const response = await rt.request("POST", "/v1/devices", { token, body: { deviceId: devices[name], platform: "ios" } });
+        expect(response.status).toBe(201);
+      }
+      if (tier) await client.setTier(userKey, tier);
+      return { userId, token, userKey, devices };
+    },
+
+    /** Payment state written directly, as the payments worker would leave it. */
+    async setTier(userKey: string, tier: Tier) {
+      await rt.dynamo.send(new PutCommand({
+        TableName: rt.resources.tables.Payments,
+        Item: { pk: `USER#${userKey}`, sk: "PAYMENT_STATE", tier, status: tier === "free" ? "none" : "active" },
+      }));
+    },
+
+    push(token: string, deviceId: string, ops: WireOp[]) {
+      return rt.request("POST", "/v1/sync/push", { token, headers: { "x-device-id": deviceId }, body: { ops } });
+    },
+
+    pull(token: string, deviceId: string, query: { cursor?: string; limit?: number } = {}) {
+      const params = new URLSearchParams();
+      if (query.cursor) params.set("cursor", query.cursor);
+      if (query.limit) params.set("limit", String(query.limit));
+      const qs = params.size > 0 ? `?${params}` : "";
+      return rt.request("GET", `/v1/sync/pull${qs}`, { token, headers: { "x-device-id": deviceId } });
+    },
+
+    /** Every change in the device's feed from the start, page by page. */
+    async pullAll(token: string, deviceId: string, limit = 100): Promise<any[]> {
+      const changes: any[] = [];
+      let cursor: string | undefined;
+      for (;;) {
+        const response = await client.pull(token, deviceId, { ...(cursor ? { cursor } : {}), limit });
+        expect(response.status, response.text).toBe(200);
+        changes.push(...response.json.changes);
+        cursor = response.json.cursor;
+        if (!response.json.hasMore) return changes;
+      }
+    },
+
+    /** Op records (`OP#<opId>`) of these ops, once every one of them exists. */
+    async applied(userKey: string, opIds: string[], timeoutMs = 30_000): Promise<Map<string, Record<string, any>>> {
+      const unique = [...new Set(opIds)];
+      return eventually(async () => {
+        const found = new Map<string, Record<string, any>>();
+        for (let i = 0; i < unique.length; i += 100) {
+          const keys = unique.slice(i, i + 100).map((id) => ({ pk: `USER#${userKey}`, sk: `OP#${id}` }));
+          const result = await rt.dynamo.send(new BatchGetCommand({ RequestItems: { [rt.resources.tables.Sync]: { Keys: keys, ConsistentRead: true } } }));
+          for (const record of result.Responses?.[rt.resources.tables.Sync] ?? []) found.set(String(record.sk).slice(3), record);
+        }
+        return found.size === unique.length ? found : undefined;
+      }, timeoutMs);
+    },
+
+    entity: (userKey: string, entityType: string, entityId: string) => item(`USER#${userKey}`, `ENTITY#${entityType}#${entityId}`),
+    feed: (userKey: string, deviceId: string) => query(`FEED#${userKey}#${deviceId}`),
+    pendingCount: async (userKey: string) => ((await item(`USER#${userKey}`, "LIMIT#PENDING"))?.pending as number | undefined) ?? 0,
+  };
+  return client;
+}
