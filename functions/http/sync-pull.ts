@@ -1,2 +1,30 @@
-// placeholder until its issue lands
-export const handler = async (): Promise<{ statusCode: number }> => ({ statusCode: 501 });
+import { DeviceIdHeadersSchema, SyncPullQuerySchema } from "@paysync/core/api";
+import { callerId, header, httpHandler, parseValue } from "@paysync/aws/http";
+import { userKeyFor } from "@paysync/aws/identity";
+import { PullService } from "@paysync/aws/sync/pull-service";
+
+let service: PullService | undefined;
+
+/** `Accept-Encoding` names gzip with a non-zero quality. */
+function acceptsGzip(value: string | undefined): boolean {
+  return (value ?? "").split(",").some((part) => {
+    const [coding = "", ...params] = part.trim().toLowerCase().split(";");
+    const q = params.map((p) => p.trim()).find((p) => p.startsWith("q="));
+    return (coding === "gzip" || coding === "*") && (q === undefined || Number(q.slice(2)) > 0);
+  });
+}
+
+/**
+ * `GET /v1/sync/pull?cursor=&limit=` (header `X-Device-Id`): the changes for this device
+ * after the cursor, gzip-compressed at the tier's level when the client accepts gzip.
+ */
+export const handler = httpHandler(async (event) => {
+  const userKey = userKeyFor(callerId(event));
+  const { "x-device-id": deviceId } = parseValue(event.headers ?? {}, DeviceIdHeadersSchema, "headers");
+  const { cursor, limit } = parseValue(event.queryStringParameters ?? {}, SyncPullQuerySchema, "query");
+  service ??= new PullService();
+  const page = await service.pull({ userKey, deviceId, cursor, limit, acceptsGzip: acceptsGzip(header(event, "accept-encoding")), now: new Date() });
+  const headers: Record<string, string> = { "content-type": "application/json", "cache-control": "no-store", vary: "accept-encoding" };
+  if (!page.gzipped) return { statusCode: 200, headers, body: page.body.toString("utf8") };
+  return { statusCode: 200, headers: { ...headers, "content-encoding": "gzip" }, body: page.body.toString("base64"), isBase64Encoded: true };
+});

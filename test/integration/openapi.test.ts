@@ -69,4 +69,38 @@ describe("the OpenAPI document", () => {
       expect(validate(body), `${route} ${status}: ${JSON.stringify(validate.errors)}`).toBe(true);
     }
   });
+  it("describes live responses of the sync, crisis and account routes", async () => {
+    // Prepare: a user with two devices (device ids never derived from the user id)
+    const token = await rt.token(`openapi-sync-${Date.now()}`);
+    const [phone, tablet] = [`oa-phone-${Date.now().toString(36)}`, `oa-tablet-${Date.now().toString(36)}`];
+    for (const deviceId of [phone, tablet]) {
+      expect((await rt.request("POST", "/v1/devices", { token, body: { deviceId, platform: "ios" } })).status).toBe(201);
+    }
+    const op = { opId: `oa-op-${Date.now()}`, entityType: "check_in", entityId: "oa-e1", action: "upsert", baseVersion: 0, payload: { note: "ok" }, clientTime: new Date().toISOString() };
+    const onPhone = { token, headers: { "x-device-id": phone } };
+
+    // Act
+    const calls: [string, { status: number; json: unknown }][] = [
+      ["GET /v1/me/entitlements", await rt.request("GET", "/v1/me/entitlements", { token })],
+      ["POST /v1/sync/push", await rt.request("POST", "/v1/sync/push", { ...onPhone, body: { ops: [op] } })],
+      ["POST /v1/sync/push", await rt.request("POST", "/v1/sync/push", { ...onPhone, body: { ops: [{ ...op, clientTime: "yesterday" }] } })],
+      ["GET /v1/sync/pull", await rt.request("GET", "/v1/sync/pull?limit=10", { token, headers: { "x-device-id": tablet } })],
+      ["GET /v1/sync/conflicts", await rt.request("GET", "/v1/sync/conflicts", { token })],
+      ["POST /v1/sessions/{sessionId}/handoff", await rt.request("POST", "/v1/sessions/oa-session/handoff", { token, body: { fromDeviceId: phone, toDeviceId: tablet, snapshot: { step: 2 } } })],
+      ["PUT /v1/crisis/safety-plan", await rt.request("PUT", "/v1/crisis/safety-plan", { ...onPhone, body: { warningSigns: ["not sleeping"] } })],
+      ["PUT /v1/crisis/contacts", await rt.request("PUT", "/v1/crisis/contacts", { ...onPhone, body: { contacts: [] } })],
+      ["POST /v1/crisis/activate", await rt.request("POST", "/v1/crisis/activate", { token, body: { deviceId: phone, level: "high", source: "button" } })],
+      ["GET /v1/crisis/resources", await rt.request("GET", "/v1/crisis/resources", { token })],
+      ["POST /v1/crisis/resolve", await rt.request("POST", "/v1/crisis/resolve", { token, body: { deviceId: phone } })],
+      ["POST /v1/crisis/activate", await rt.request("POST", "/v1/crisis/activate", { token, body: { deviceId: phone, level: "panic", source: "button" } })],
+      ["DELETE /v1/devices/{deviceId}", await rt.request("DELETE", "/v1/devices/not-mine-or-anyones", { token })],
+    ];
+
+    // Assess
+    expect(calls.map(([, r]) => r.status)).toEqual([200, 200, 400, 200, 200, 200, 200, 200, 200, 200, 200, 400, 404]);
+    for (const [route, { status, json }] of calls) {
+      const validate = validatorFor(route, status);
+      expect(validate(json), `${route} ${status}: ${JSON.stringify(validate.errors)}`).toBe(true);
+    }
+  });
 });

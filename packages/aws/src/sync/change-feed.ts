@@ -1,6 +1,7 @@
 import { TransactionCanceledException } from "@aws-sdk/client-dynamodb";
 import { GetCommand, QueryCommand, TransactWriteCommand } from "@aws-sdk/lib-dynamodb";
 import type { TransactWriteCommandInput } from "@aws-sdk/lib-dynamodb";
+import { EXEMPT_PRIORITY } from "@paysync/core/sync";
 import { documentClient } from "../clients.js";
 import { tableName } from "../config.js";
 
@@ -33,6 +34,8 @@ const MAX_ATTEMPTS = 8;
 const seqKey = (seq: number) => seq.toString().padStart(16, "0");
 export const feedPk = (userKey: string, deviceId: string) => `FEED#${userKey}#${deviceId}`;
 const counterKey = (userKey: string) => ({ pk: `USER#${userKey}`, sk: "FEEDSEQ" });
+/** Per device: the highest seq of a priority >= 8 change in its feed (see `lastExemptSeq`). */
+const exemptMarkKey = (userKey: string, deviceId: string) => ({ pk: `USER#${userKey}`, sk: `FEEDMARK#${deviceId}` });
 
 export class FeedConditionFailed extends Error {
   constructor(readonly reasons: (string | undefined)[]) {
@@ -89,7 +92,8 @@ export class ChangeFeed {
           ExpressionAttributeValues: { ":next": current + changes.length, ":current": current },
         },
       };
-      const items = entries.length > 0 ? [counterUpdate, ...extraItems, ...entries] : extraItems;
+      const marks = this.exemptMarks(userKey, changes, seqs);
+      const items = entries.length > 0 ? [counterUpdate, ...extraItems, ...entries, ...marks] : extraItems;
       if (items.length === 0) return [];
       try {
         await documentClient().send(new TransactWriteCommand({ TransactItems: items }));
@@ -105,6 +109,32 @@ export class ChangeFeed {
         await new Promise((r) => setTimeout(r, Math.random() * 10 * attempt));
       }
     }
+  }
+
+  /**
+   * Marks, per target device, the newest priority >= 8 change: a pull refused by a data limit
+   * still serves the feed while such a change is waiting, so crisis data is never held back.
+   */
+  private exemptMarks(userKey: string, changes: FeedChange[], seqs: number[]): TransactItem[] {
+    const newest = new Map<string, number>();
+    changes.forEach((change, i) => {
+      if (change.priority < EXEMPT_PRIORITY) return;
+      for (const deviceId of change.targetDeviceIds) newest.set(deviceId, seqs[i] ?? 0);
+    });
+    return [...newest].map(([deviceId, seq]) => ({
+      Update: {
+        TableName: this.table,
+        Key: exemptMarkKey(userKey, deviceId),
+        UpdateExpression: "SET lastExemptSeq = :seq",
+        ExpressionAttributeValues: { ":seq": seq },
+      },
+    }));
+  }
+
+  /** Seq of the newest priority >= 8 change in the device's feed (0: none ever). */
+  async lastExemptSeq(userKey: string, deviceId: string): Promise<number> {
+    const result = await documentClient().send(new GetCommand({ TableName: this.table, Key: exemptMarkKey(userKey, deviceId), ConsistentRead: true }));
+    return (result.Item?.lastExemptSeq as number | undefined) ?? 0;
   }
 
   /** The device's changes after `afterSeq`, one page; `hasMore` says whether to pull again. */

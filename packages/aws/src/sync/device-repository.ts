@@ -1,20 +1,28 @@
-import { QueryCommand, TransactWriteCommand } from "@aws-sdk/lib-dynamodb";
-import { TransactionCanceledException } from "@aws-sdk/client-dynamodb";
+import { QueryCommand, TransactWriteCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { ConditionalCheckFailedException, TransactionCanceledException } from "@aws-sdk/client-dynamodb";
 import { ConflictError, NotFoundError } from "@paysync/core/errors";
 import type { Device, DeviceRegistrationRequest } from "@paysync/core/api";
 import { documentClient } from "../clients.js";
 import { tableName } from "../config.js";
+import { logger } from "../observability.js";
+import type { TransactItem } from "./change-feed.js";
 
 export interface DeviceRecord extends Device {
   crisisMode: boolean;
+  /** The session handed off to this device, while it counts as active (see `sessionItem`). */
   activeSessionId: string | null;
 }
+
+/** Writes to `lastSeenAt` are skipped when the stored one is this recent (a pull every second costs no write). */
+const TOUCH_INTERVAL_MS = 60_000;
 
 const userPk = (userKey: string) => `USER#${userKey}`;
 const deviceSk = (deviceId: string) => `DEVICE#${deviceId}`;
 const ownerPk = (deviceId: string) => `DEVICEID#${deviceId}`;
 
-function toDevice(item: Record<string, unknown>): DeviceRecord {
+function toDevice(item: Record<string, unknown>, nowMs = Date.now()): DeviceRecord {
+  const until = item.activeSessionUntil as number | undefined;
+  const sessionLive = item.activeSessionId !== undefined && (until === undefined || until > nowMs);
   return {
     deviceId: item.deviceId as string,
     platform: item.platform as Device["platform"],
@@ -23,7 +31,7 @@ function toDevice(item: Record<string, unknown>): DeviceRecord {
     registeredAt: item.registeredAt as string,
     lastSeenAt: (item.lastSeenAt as string | undefined) ?? null,
     crisisMode: Boolean(item.crisisMode),
-    activeSessionId: (item.activeSessionId as string | undefined) ?? null,
+    activeSessionId: sessionLive ? (item.activeSessionId as string) : null,
   };
 }
 
@@ -34,20 +42,22 @@ function toDevice(item: Record<string, unknown>): DeviceRecord {
 export class DeviceRepository {
   constructor(private readonly table = tableName("Sync")) {}
 
+  /**
+   * Registers (or re-registers) a device. Re-registering updates only what registration owns
+   * (platform, app version, primary, last seen): crisis mode and sessions are left as they are.
+   */
   async register(userKey: string, request: DeviceRegistrationRequest, now = new Date()): Promise<{ device: DeviceRecord; created: boolean }> {
     const existing = (await this.list(userKey)).find((d) => d.deviceId === request.deviceId);
-    const registeredAt = existing?.registeredAt ?? now.toISOString();
-    const item = {
-      pk: userPk(userKey),
-      sk: deviceSk(request.deviceId),
+    const nowIso = now.toISOString();
+    const device: DeviceRecord = {
       deviceId: request.deviceId,
       platform: request.platform,
-      appVersion: request.appVersion ?? existing?.appVersion ?? undefined,
+      appVersion: request.appVersion ?? existing?.appVersion ?? null,
       primary: request.primary ?? existing?.primary ?? false,
-      registeredAt,
-      lastSeenAt: now.toISOString(),
+      registeredAt: existing?.registeredAt ?? nowIso,
+      lastSeenAt: nowIso,
       crisisMode: existing?.crisisMode ?? false,
-      activeSessionId: existing?.activeSessionId ?? undefined,
+      activeSessionId: existing?.activeSessionId ?? null,
     };
     try {
       await documentClient().send(new TransactWriteCommand({
@@ -60,7 +70,19 @@ export class DeviceRepository {
               ExpressionAttributeValues: { ":userKey": userKey },
             },
           },
-          { Put: { TableName: this.table, Item: item } },
+          {
+            Update: {
+              TableName: this.table,
+              Key: { pk: userPk(userKey), sk: deviceSk(request.deviceId) },
+              UpdateExpression: `SET deviceId = :deviceId, platform = :platform, #primary = :primary, lastSeenAt = :now,
+                registeredAt = if_not_exists(registeredAt, :now), crisisMode = if_not_exists(crisisMode, :off)${device.appVersion === null ? "" : ", appVersion = :appVersion"}`,
+              ExpressionAttributeNames: { "#primary": "primary" },
+              ExpressionAttributeValues: {
+                ":deviceId": device.deviceId, ":platform": device.platform, ":primary": device.primary, ":now": nowIso, ":off": false,
+                ...(device.appVersion === null ? {} : { ":appVersion": device.appVersion }),
+              },
+            },
+          },
         ],
       }));
     } catch (error) {
@@ -70,7 +92,7 @@ export class DeviceRepository {
       }
       throw error;
     }
-    return { device: toDevice(item), created: existing === undefined };
+    return { device, created: existing === undefined };
   }
 
   async list(userKey: string): Promise<DeviceRecord[]> {
@@ -83,7 +105,7 @@ export class DeviceRepository {
         ExpressionAttributeValues: { ":pk": userPk(userKey), ":prefix": "DEVICE#" },
         ExclusiveStartKey: startKey,
       }));
-      devices.push(...(page.Items ?? []).map(toDevice));
+      devices.push(...(page.Items ?? []).map((item) => toDevice(item)));
       startKey = page.LastEvaluatedKey;
     } while (startKey);
     return devices;
@@ -112,5 +134,42 @@ export class DeviceRepository {
       ],
     }));
   }
-}
 
+  /** Records activity (device priority's "recent activity"); best effort, never throws, never resurrects a removed device. */
+  async touch(userKey: string, device: DeviceRecord, now = new Date()): Promise<void> {
+    const last = device.lastSeenAt ? Date.parse(device.lastSeenAt) : 0;
+    if (now.getTime() - last < TOUCH_INTERVAL_MS) return;
+    try {
+      await documentClient().send(new UpdateCommand({
+        TableName: this.table,
+        Key: { pk: userPk(userKey), sk: deviceSk(device.deviceId) },
+        UpdateExpression: "SET lastSeenAt = :now",
+        ConditionExpression: "attribute_exists(pk)",
+        ExpressionAttributeValues: { ":now": now.toISOString() },
+      }));
+    } catch (error) {
+      // Activity is a hint for conflict tie-breaks: losing one update must not fail a push or pull.
+      if (!(error instanceof ConditionalCheckFailedException)) logger.warn("device activity not recorded", { errorName: (error as Error).name });
+    }
+  }
+
+  /**
+   * A transaction item that starts (`sessionId`, until `untilMs`) or ends (`null`) a device's
+   * active session; conditional on the device still being registered.
+   */
+  sessionItem(userKey: string, deviceId: string, sessionId: string | null, untilMs?: number): TransactItem {
+    return {
+      Update: {
+        TableName: this.table,
+        Key: { pk: userPk(userKey), sk: deviceSk(deviceId) },
+        ...(sessionId === null
+          ? { UpdateExpression: "REMOVE activeSessionId, activeSessionUntil" }
+          : {
+            UpdateExpression: "SET activeSessionId = :session, activeSessionUntil = :until",
+            ExpressionAttributeValues: { ":session": sessionId, ":until": untilMs },
+          }),
+        ConditionExpression: "attribute_exists(pk)",
+      },
+    };
+  }
+}

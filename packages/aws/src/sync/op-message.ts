@@ -20,5 +20,7 @@ export const SyncOpMessageSchema = z.object({
   conflictResolution: z.enum(["manual", "automatic"]),
   crossDeviceSync: z.boolean(),
   enqueuedAtMs: z.number().int(),
+  /** The op holds an offline-queue slot (`PENDING#<opId>`), released when it is applied. */
+  pendingSlot: z.boolean().optional(),
 });
 export type SyncOpMessage = z.infer<typeof SyncOpMessageSchema>;

@@ -60,7 +60,9 @@ export const HealthResponseSchema = z.object({
 export type HealthResponse = z.infer<typeof HealthResponseSchema>;
 
 export const DeviceIdParamsSchema = z.strictObject({ deviceId: IdSchema });
-export const ConflictIdParamsSchema = z.strictObject({ id: IdSchema });
+export const ConflictIdParamsSchema = z.strictObject({ conflictId: IdSchema });
 export const SessionIdParamsSchema = z.strictObject({ sessionId: IdSchema });
 /** `X-Device-Id` header of the sync routes (the HTTP API lower-cases header names). */
 export const DeviceIdHeadersSchema = z.object({ "x-device-id": IdSchema });
+/** `X-Device-Id` where it is optional (conflict resolution: the resolving device, if any). */
+export const OptionalDeviceIdHeadersSchema = z.object({ "x-device-id": IdSchema.optional() });

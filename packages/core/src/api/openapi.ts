@@ -14,8 +14,8 @@ export interface Operation {
   summary: string;
   auth: boolean;
   body?: ApiSchemaName;
-  /** The route needs the `X-Device-Id` header. */
-  deviceHeader?: boolean;
+  /** The route needs the `X-Device-Id` header (`"optional"`: it may name one). */
+  deviceHeader?: boolean | "optional";
   query?: { name: string; description: string; schema: Record<string, unknown> }[];
   /** Status → response schema (`null`: no body). Error statuses are added from `errors`. */
   responses: Record<number, ApiSchemaName | null>;
@@ -31,7 +31,7 @@ export const OPERATIONS: readonly Operation[] = [
   { route: "POST /v1/devices", summary: "Register a device (idempotent)", auth: true, body: "DeviceRegistrationRequest", responses: { 201: "Device", 200: "Device" }, errors: [400, 401, 409] },
   { route: "GET /v1/devices", summary: "List the caller's devices", auth: true, responses: { 200: "DeviceListResponse" }, errors: [401] },
   { route: "DELETE /v1/devices/{deviceId}", summary: "Remove a device", auth: true, responses: { 204: null }, errors: AUTH_ERRORS },
-  { route: "POST /v1/sync/push", summary: "Push ops; per-op results", auth: true, deviceHeader: true, body: "SyncPushRequest", responses: { 200: "SyncPushResponse" }, errors: [...AUTH_ERRORS, 413, 429] },
+  { route: "POST /v1/sync/push", summary: "Push ops; per-op results", auth: true, deviceHeader: true, body: "SyncPushRequest", responses: { 200: "SyncPushResponse" }, errors: [...AUTH_ERRORS, 413, 429, 503] },
   {
     route: "GET /v1/sync/pull", summary: "Changes for this device after the cursor", auth: true, deviceHeader: true,
     query: [
@@ -41,8 +41,8 @@ export const OPERATIONS: readonly Operation[] = [
     responses: { 200: "SyncPullResponse" }, errors: [...AUTH_ERRORS, 429],
   },
   { route: "GET /v1/sync/conflicts", summary: "Open manual conflicts", auth: true, responses: { 200: "ConflictListResponse" }, errors: [401] },
-  { route: "POST /v1/sync/conflicts/{conflictId}/resolve", summary: "Resolve a manual conflict", auth: true, body: "ConflictResolveRequest", responses: { 200: "ConflictResolveResponse" }, errors: [...AUTH_ERRORS, 409] },
-  { route: "POST /v1/sessions/{sessionId}/handoff", summary: "Hand a session to another device", auth: true, body: "HandoffRequest", responses: { 200: "HandoffResponse" }, errors: AUTH_ERRORS },
+  { route: "POST /v1/sync/conflicts/{conflictId}/resolve", summary: "Resolve a manual conflict", auth: true, deviceHeader: "optional", body: "ConflictResolveRequest", responses: { 200: "ConflictResolveResponse" }, errors: [...AUTH_ERRORS, 409] },
+  { route: "POST /v1/sessions/{sessionId}/handoff", summary: "Hand a session to another device", auth: true, body: "HandoffRequest", responses: { 200: "HandoffResponse" }, errors: [...AUTH_ERRORS, 413] },
   { route: "GET /v1/crisis/resources", summary: "988 hotline, safety plan, emergency contacts — for every user", auth: true, responses: { 200: "CrisisResourcesResponse" }, errors: [401] },
   { route: "POST /v1/crisis/activate", summary: "Crisis mode on all devices; answers with the resources", auth: true, body: "CrisisActivateRequest", responses: { 200: "CrisisResourcesResponse" }, errors: AUTH_ERRORS },
   { route: "POST /v1/crisis/resolve", summary: "Leave crisis mode", auth: true, body: "CrisisResolveRequest", responses: { 200: "CrisisResolveResponse" }, errors: AUTH_ERRORS },
@@ -60,7 +60,10 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
 function componentSchema(name: ApiSchemaName): Record<string, unknown> {
   const io = /Request$|Params$|Headers$|Query$|^SafetyPlan$/.test(name) ? "input" : "output";
   const { $schema: _dialect, ...schema } = toJsonSchema(API_SCHEMAS[name], io);
-  return schema;
+  // zod puts recursive parts (z.json()) in the schema's own `$defs` and points at them with
+  // `#/$defs/…`; inside the document `#` is the document's root, so the pointers get the path
+  // of the component they live in.
+  return JSON.parse(JSON.stringify(schema).replaceAll('"#/$defs/', `"#/components/schemas/${name}/$defs/`)) as Record<string, unknown>;
 }
 
 const ref = (name: ApiSchemaName) => ({ $ref: `#/components/schemas/${name}` });
@@ -70,7 +73,7 @@ function operationObject(op: Operation): Record<string, unknown> {
   const parameters: Record<string, unknown>[] = [...path.matchAll(/\{(\w+)\}/g)].map((m) => ({
     name: m[1], in: "path", required: true, schema: { type: "string", pattern: "^[A-Za-z0-9_-]{1,128}$" },
   }));
-  if (op.deviceHeader) parameters.push({ name: "X-Device-Id", in: "header", required: true, schema: { type: "string", pattern: "^[A-Za-z0-9_-]{1,128}$" } });
+  if (op.deviceHeader) parameters.push({ name: "X-Device-Id", in: "header", required: op.deviceHeader === true, schema: { type: "string", pattern: "^[A-Za-z0-9_-]{1,128}$" } });
   for (const q of op.query ?? []) parameters.push({ name: q.name, in: "query", required: false, description: q.description, schema: q.schema });
   const responses: Record<string, unknown> = {};
   for (const [status, schema] of Object.entries(op.responses)) {

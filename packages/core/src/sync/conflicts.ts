@@ -14,6 +14,9 @@ import { isCrisisEntity, type EntityType } from "./entities.js";
 /** A device counts as recently active when seen within this window. */
 export const RECENT_ACTIVITY_WINDOW_MS = 10 * 60 * 1000;
 
+/** How long a device counts as in an active therapeutic session after a session is handed off to it. */
+export const ACTIVE_SESSION_WINDOW_MS = 2 * 60 * 60 * 1000;
+
 /** How far ahead of the server clock a device's `clientTime` is believed (see `clampClientTime`). */
 export const MAX_CLIENT_CLOCK_SKEW_MS = 5 * 60 * 1000;
 

@@ -4,3 +4,5 @@ export * from "./priority.js";
 export * from "./grouping.js";
 export * from "./limits.js";
 export * from "./conflicts.js";
+export * from "./push-plan.js";
+export * from "./cursor.js";

@@ -158,12 +158,16 @@ export function checkDailyData(input: DailyDataInput): { result: Check; usage: D
   if (limit === null || isLimitExempt(priority)) return { result: OK, usage };
   const next = recordDataUsage(usage, bytes, nowMs);
   if (next.bytes <= limit) return { result: OK, usage: next };
-  const error = new LimitExceededError(
+  return { result: { ok: false, error: dailyDataExceeded(nowMs) }, usage };
+}
+
+/** The refusal of the daily allowance: Retry-After runs to the next UTC midnight. */
+export function dailyDataExceeded(nowMs: number): LimitExceededError {
+  return new LimitExceededError(
     "daily_data",
     secondsUntilNextUtcMidnight(nowMs),
     "Daily data allowance for your plan reached; it resets at 00:00 UTC",
   );
-  return { result: { ok: false, error }, usage };
 }
 
 export interface PendingOpsInput {
@@ -181,12 +185,14 @@ export interface PendingOpsInput {
 export function checkPendingOps(input: PendingOpsInput): Check {
   const { policy, pendingOps, incomingOps, priority } = input;
   if (isLimitExempt(priority) || pendingOps + incomingOps <= policy.offlineQueueLimit) return OK;
-  return {
-    ok: false,
-    error: new LimitExceededError(
-      "offline_queue",
-      Math.max(1, Math.ceil(policy.targetApplyLatencyMs / 1000)),
-      `At most ${policy.offlineQueueLimit} ops may wait to be applied on your plan`,
-    ),
-  };
+  return { ok: false, error: offlineQueueExceeded(policy) };
+}
+
+/** The refusal of the offline queue limit: Retry-After is the tier's target apply latency. */
+export function offlineQueueExceeded(policy: TierPolicy): LimitExceededError {
+  return new LimitExceededError(
+    "offline_queue",
+    Math.max(1, Math.ceil(policy.targetApplyLatencyMs / 1000)),
+    `At most ${policy.offlineQueueLimit} ops may wait to be applied on your plan`,
+  );
 }

@@ -1,0 +1,77 @@
+import { SendMessageBatchCommand, type SendMessageBatchRequestEntry } from "@aws-sdk/client-sqs";
+import type { SyncLane } from "@paysync/core/sync";
+import { sqsClient } from "../clients.js";
+import { queueUrl } from "../config.js";
+import { logger } from "../observability.js";
+import type { LaneId } from "../resources.js";
+import type { SyncOpMessage } from "./op-message.js";
+
+export const LANE_ID: Record<SyncLane, LaneId> = { realtime: "Realtime", standard: "Standard", background: "Background" };
+
+export interface LaneMessage {
+  lane: SyncLane;
+  /** `userKey#shard` (pseudonymous). */
+  groupId: string;
+  message: SyncOpMessage;
+}
+
+/** SQS caps a batch at 10 entries and 1 MiB; stay under it with room for attributes. */
+const MAX_BATCH_ENTRIES = 10;
+const MAX_BATCH_BYTES = 900 * 1024;
+
+/**
+ * Sends accepted ops to their lanes: one FIFO message each, deduplicated by `opId`, in
+ * request order per lane (a batch keeps its order, and batches go one after another), so the
+ * ops of one entity — one message group — are applied in the order the device sent them.
+ * Answers the opIds that could not be sent; nothing is retried here.
+ */
+export class LanePublisher {
+  async publish(messages: readonly LaneMessage[]): Promise<{ failed: string[] }> {
+    const byLane = new Map<SyncLane, LaneMessage[]>();
+    for (const m of messages) byLane.set(m.lane, [...(byLane.get(m.lane) ?? []), m]);
+    const failed = await Promise.all([...byLane].map(([lane, list]) => this.publishLane(lane, list)));
+    return { failed: failed.flat() };
+  }
+
+  private async publishLane(lane: SyncLane, messages: LaneMessage[]): Promise<string[]> {
+    const url = queueUrl(LANE_ID[lane]);
+    const failed: string[] = [];
+    for (const batch of batches(messages)) {
+      if (failed.length > 0) {
+        // An earlier batch failed: later ops of the same entities must not overtake it.
+        failed.push(...batch.map((m) => m.message.opId));
+        continue;
+      }
+      const entries: SendMessageBatchRequestEntry[] = batch.map((m, i) => ({
+        Id: String(i),
+        MessageBody: JSON.stringify(m.message),
+        MessageGroupId: m.groupId,
+        MessageDeduplicationId: m.message.opId,
+      }));
+      try {
+        const result = await sqsClient().send(new SendMessageBatchCommand({ QueueUrl: url, Entries: entries }));
+        for (const f of result.Failed ?? []) failed.push(batch[Number(f.Id)]?.message.opId ?? "");
+      } catch (error) {
+        logger.warn("lane send failed", { lane, errorName: error instanceof Error ? error.name : typeof error });
+        failed.push(...batch.map((m) => m.message.opId));
+      }
+    }
+    return failed;
+  }
+}
+
+function* batches(messages: LaneMessage[]): Generator<LaneMessage[]> {
+  let batch: LaneMessage[] = [];
+  let bytes = 0;
+  for (const m of messages) {
+    const size = Buffer.byteLength(JSON.stringify(m.message), "utf8");
+    if (batch.length > 0 && (batch.length >= MAX_BATCH_ENTRIES || bytes + size > MAX_BATCH_BYTES)) {
+      yield batch;
+      batch = [];
+      bytes = 0;
+    }
+    batch.push(m);
+    bytes += size;
+  }
+  if (batch.length > 0) yield batch;
+}

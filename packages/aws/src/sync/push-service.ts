@@ -1,0 +1,189 @@
+import { BatchGetCommand, type BatchGetCommandOutput } from "@aws-sdk/lib-dynamodb";
+import type { SyncOp, SyncOpResult } from "@paysync/core/api";
+import { DependencyError, NotFoundError, type LimitExceededError } from "@paysync/core/errors";
+import {
+  assertCrisisPayloads, assertPayloadSizes, checkPushBytes, devicePriority, messageGroupId, planPush, pushAnswer,
+  refuse, rejectedResult, shardFor, type PlannedOp, type PushAnswer, type SyncLane,
+} from "@paysync/core/sync";
+import { policyFor, type Tier, type TierPolicy } from "@paysync/core/tiers";
+import { documentClient } from "../clients.js";
+import { tableName } from "../config.js";
+import { CrisisService, type CrisisOpEntityType } from "../crisis/crisis-service.js";
+import { recordCrisisCall } from "../crisis/crisis-telemetry.js";
+import type { PayloadCipher } from "../envelope.js";
+import { payloadCipher } from "../payload-cipher.js";
+import { readEffectiveTier } from "../payments/tier-reader.js";
+import { DeviceRepository, type DeviceRecord } from "./device-repository.js";
+import { LanePublisher, type LaneMessage } from "./lane-publisher.js";
+import type { SyncOpMessage } from "./op-message.js";
+import { UsageLimits } from "./usage-limits.js";
+
+export interface PushRequest {
+  userKey: string;
+  deviceId: string;
+  ops: SyncOp[];
+  receivedAt: Date;
+}
+
+export interface PushOutcome {
+  tier: Tier;
+  results: SyncOpResult[];
+  answer: PushAnswer;
+}
+
+export interface PushDependencies {
+  table?: string;
+  devices?: DeviceRepository;
+  limits?: UsageLimits;
+  publisher?: LanePublisher;
+  crisis?: CrisisService;
+  cipher?: () => PayloadCipher;
+  tierOf?: (userKey: string) => Promise<Tier>;
+}
+
+/**
+ * `POST /v1/sync/push` behind the handler: classify (core), hand crisis-class ops to the
+ * crisis service synchronously, enforce the tier's limits on everything below priority 8
+ * with atomic counters, encrypt and enqueue the rest on their lanes.
+ *
+ * Order: 413 and crisis-payload 400s first (nothing applied); crisis ops, applied in request
+ * order; then the request-level byte limits (push size, daily data, bandwidth) for the ops
+ * below priority 8; then their offline-queue slots, in request order; priority-8 ops go to
+ * the realtime lane with no limit at all.
+ *
+ * @example
+ * const { results, answer } = await new PushService().push({ userKey, deviceId, ops, receivedAt: new Date() });
+ */
+export class PushService {
+  private readonly table: string;
+  private readonly devices: DeviceRepository;
+  private readonly limits: UsageLimits;
+  private readonly publisher: LanePublisher;
+  private readonly crisis: CrisisService;
+  private readonly cipher: () => PayloadCipher;
+  private readonly tierOf: (userKey: string) => Promise<Tier>;
+
+  constructor(deps: PushDependencies = {}) {
+    this.table = deps.table ?? tableName("Sync");
+    this.devices = deps.devices ?? new DeviceRepository(this.table);
+    this.limits = deps.limits ?? new UsageLimits(this.table);
+    this.publisher = deps.publisher ?? new LanePublisher();
+    this.crisis = deps.crisis ?? new CrisisService({ table: this.table });
+    this.cipher = deps.cipher ?? payloadCipher;
+    this.tierOf = deps.tierOf ?? ((userKey) => readEffectiveTier(userKey));
+  }
+
+  async push(request: PushRequest): Promise<PushOutcome> {
+    const { userKey, deviceId, ops, receivedAt } = request;
+    assertPayloadSizes(ops);
+    const [devices, tier] = await Promise.all([this.devices.list(userKey), this.tierOf(userKey)]);
+    const device = devices.find((d) => d.deviceId === deviceId);
+    if (!device) throw new NotFoundError("Device not found");
+    const policy = policyFor(tier);
+    const plan = planPush(ops, {
+      tier, receivedAtMs: receivedAt.getTime(),
+      inCrisisMode: devices.some((d) => d.crisisMode), inActiveSession: devices.some((d) => d.activeSessionId !== null),
+    });
+    assertCrisisPayloads(plan.ops);
+
+    const results: SyncOpResult[] = plan.ops.map((p) => ({ opId: p.op.opId, status: "duplicate", priority: p.priority, lane: p.lane }));
+    const firsts = plan.ops.filter((p) => p.repeatOf === null);
+    for (const p of firsts.filter((p) => p.lane === "crisis")) results[p.index] = await this.applyCrisis(userKey, deviceId, p);
+
+    const refusals = new Map<string, LimitExceededError>();
+    const limited = firsts.filter((p) => !p.exempt);
+    const reserved = new Set(await this.admit(userKey, policy, limited, plan.chargedBytes, refusals, receivedAt));
+    const exempt = firsts.filter((p) => p.exempt && p.lane !== "crisis");
+    const applied = await this.appliedOps(userKey, exempt.map((p) => p.op.opId));
+    const toSend = firsts.filter((p) => reserved.has(p.op.opId) || (exempt.includes(p) && !applied.has(p.op.opId)));
+
+    const messages = await Promise.all(toSend.map((p) => this.laneMessage(userKey, device, policy, p, reserved.has(p.op.opId), receivedAt)));
+    const { failed } = await this.publisher.publish(messages);
+    if (failed.length > 0) {
+      await this.limits.releasePending(userKey, failed.filter((id) => reserved.has(id)));
+      throw new DependencyError("The sync lanes are unavailable; push again (accepted ops answer duplicate)");
+    }
+    for (const p of toSend) results[p.index] = { opId: p.op.opId, status: "queued", priority: p.priority, lane: p.lane };
+    for (const p of limited) {
+      const error = refusals.get(p.op.opId);
+      if (error) results[p.index] = rejectedResult(p, error);
+    }
+    await this.devices.touch(userKey, device, receivedAt);
+    return { tier, results, answer: pushAnswer(results, refusals) };
+  }
+
+  /**
+   * The limits of the ops below priority 8, in order: push size, daily data, bandwidth (all
+   * for the whole request), then offline-queue slots per op. Answers the reserved opIds.
+   */
+  private async admit(
+    userKey: string, policy: TierPolicy, limited: PlannedOp[], bytes: number, refusals: Map<string, LimitExceededError>, now: Date,
+  ): Promise<string[]> {
+    if (limited.length === 0) return [];
+    const size = checkPushBytes({ policy, bytes, priority: 1 });
+    const daily = size.ok ? await this.limits.chargeDaily(userKey, policy, bytes, "push", now) : size;
+    const bandwidth = daily.ok ? await this.limits.takeBandwidth(userKey, policy, bytes, now) : daily;
+    if (!bandwidth.ok) {
+      if (daily.ok) await this.limits.refundDaily(userKey, bytes, now);
+      refuse(refusals, limited, bandwidth.error);
+      return [];
+    }
+    const reservation = await this.limits.reservePending(userKey, limited.map((p) => p.op.opId), policy, now);
+    if (reservation.error) refuse(refusals, limited.filter((p) => reservation.refused.includes(p.op.opId)), reservation.error);
+    return reservation.reserved;
+  }
+
+  private async applyCrisis(userKey: string, deviceId: string, p: PlannedOp): Promise<SyncOpResult> {
+    const started = performance.now();
+    const priority = p.priority as 9 | 10;
+    let outcome = "internal_error";
+    try {
+      const result = await this.crisis.applyCrisisOp({
+        userKey, deviceId, opId: p.op.opId, entityType: p.op.entityType as CrisisOpEntityType, entityId: p.op.entityId,
+        action: p.op.action, baseVersion: p.op.baseVersion, clientTime: p.clientTime, payload: p.op.payload, priority,
+      });
+      outcome = "ok";
+      return { opId: p.op.opId, status: result.status, priority, lane: "crisis" };
+    } catch (error) {
+      outcome = (error as { code?: string }).code ?? "internal_error";
+      throw error;
+    } finally {
+      await recordCrisisCall({ route: "op", userKey, entityType: p.op.entityType, priority, outcome, latencyMs: performance.now() - started });
+    }
+  }
+
+  private async laneMessage(
+    userKey: string, device: DeviceRecord, policy: TierPolicy, p: PlannedOp, pendingSlot: boolean, now: Date,
+  ): Promise<LaneMessage> {
+    const { op } = p;
+    const message: SyncOpMessage = {
+      v: 1, userKey, deviceId: device.deviceId,
+      devicePriority: devicePriority({
+        activeSession: device.activeSessionId !== null, crisisMode: device.crisisMode, primary: device.primary,
+        lastSeenAtMs: device.lastSeenAt ? Date.parse(device.lastSeenAt) : 0,
+      }, now.getTime()),
+      opId: op.opId, entityType: op.entityType, entityId: op.entityId, action: op.action, baseVersion: op.baseVersion,
+      clientTime: p.clientTime, priority: p.priority,
+      payloadCipher: op.action === "delete" || op.payload === undefined ? null : await this.cipher().encrypt(op.payload, { userKey, entityType: op.entityType }),
+      conflictResolution: policy.conflictResolution, crossDeviceSync: policy.crossDeviceSync,
+      enqueuedAtMs: Date.now(), pendingSlot,
+    };
+    return { lane: p.lane as SyncLane, groupId: messageGroupId(userKey, shardFor(op.entityId, policy.maxConcurrentOps)), message };
+  }
+
+  /** OpIds among these that already have an op record (applied, conflicted or lost). */
+  private async appliedOps(userKey: string, opIds: string[]): Promise<Set<string>> {
+    const found = new Set<string>();
+    for (let i = 0; i < opIds.length; i += 100) {
+      let keys: Record<string, unknown>[] | undefined = opIds.slice(i, i + 100).map((id) => ({ pk: `USER#${userKey}`, sk: `OP#${id}` }));
+      for (let attempt = 0; keys && keys.length > 0 && attempt < 8; attempt++) {
+        const result: BatchGetCommandOutput = await documentClient().send(new BatchGetCommand({
+          RequestItems: { [this.table]: { Keys: keys, ConsistentRead: true, ProjectionExpression: "sk" } },
+        }));
+        for (const item of result.Responses?.[this.table] ?? []) found.add(String(item.sk).slice(3));
+        keys = result.UnprocessedKeys?.[this.table]?.Keys;
+      }
+    }
+    return found;
+  }
+}
