@@ -110,6 +110,24 @@ export function Alarms({ stack }: StackContext) {
     }),
   );
 
+  // The audit trail: an entry that could not be written, or a chain that no longer verifies.
+  for (const [id, metricName, description] of [
+    ["AuditAppendFailedAlarm", "AuditAppendFailed", "An audit entry could not be written (the entry is in the error log)"],
+    ["AuditChainBrokenAlarm", "AuditChainBroken", "The audit hash chain failed verification"],
+  ] as const) {
+    alarms.push(new cloudwatch.Alarm(stack, id, {
+      alarmDescription: description,
+      metric: new cloudwatch.Metric({
+        namespace: METRICS_NAMESPACE, metricName, dimensionsMap: { service: "paysync", stage: stack.stage },
+        statistic: cloudwatch.Stats.SUM, period: Duration.minutes(5),
+      }),
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    }));
+  }
+
   for (const alarm of alarms) {
     alarm.addAlarmAction(notify);
     alarm.addOkAction(notify);

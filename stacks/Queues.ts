@@ -5,6 +5,7 @@ import {
   FUNCTIONS,
   LANE_CONSUMER,
   LANES,
+  MAX_LANE_MESSAGE_BYTES,
   queueName,
   type FunctionId,
   type LaneId,
@@ -30,6 +31,7 @@ export function Queues({ stack, app }: StackContext) {
         encryptionMasterKey: storage.key,
         // The longest SQS keeps anything: time for an operator or the redrive job.
         retentionPeriod: Duration.days(14),
+        maxMessageSizeBytes: MAX_LANE_MESSAGE_BYTES,
       });
       const queue = new Queue(stack, definition.id, {
         cdk: {
@@ -41,6 +43,7 @@ export function Queues({ stack, app }: StackContext) {
             encryption: sqs.QueueEncryption.KMS,
             encryptionMasterKey: storage.key,
             visibilityTimeout: Duration.seconds(definition.visibilityTimeoutSeconds),
+            maxMessageSizeBytes: MAX_LANE_MESSAGE_BYTES,
             deadLetterQueue: { queue: deadLetterQueue, maxReceiveCount: definition.maxReceiveCount },
           },
         },

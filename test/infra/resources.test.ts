@@ -132,7 +132,7 @@ describe("lanes", () => {
     const [, queue] = queueNamed(`ci-paysync-${lane}.fifo`);
 
     // Assess
-    expect(queue).toMatchObject({ FifoQueue: true, ContentBasedDeduplication: false, VisibilityTimeout: visibility });
+    expect(queue).toMatchObject({ FifoQueue: true, ContentBasedDeduplication: false, VisibilityTimeout: visibility, MaximumMessageSize: 1_048_576 });
     expect(synth.refersTo(synth.stacks.queues.stackName, queue.KmsMasterKeyId)).toBe("key");
   });
 
@@ -142,7 +142,7 @@ describe("lanes", () => {
     const [, queue] = queueNamed(`ci-paysync-${lane}.fifo`);
 
     // Assess
-    expect(dlq).toMatchObject({ FifoQueue: true, ContentBasedDeduplication: false, MessageRetentionPeriod: 14 * 24 * 3600 });
+    expect(dlq).toMatchObject({ FifoQueue: true, ContentBasedDeduplication: false, MessageRetentionPeriod: 14 * 24 * 3600, MaximumMessageSize: 1_048_576 });
     expect(synth.refersTo(synth.stacks.queues.stackName, dlq.KmsMasterKeyId)).toBe("key");
     expect(queue.RedrivePolicy).toEqual({ deadLetterTargetArn: { "Fn::GetAtt": [dlqId, "Arn"] }, maxReceiveCount: receives });
   });
@@ -237,6 +237,18 @@ describe("scheduled jobs", () => {
 });
 
 describe("alarms", () => {
+  it.each(["AuditAppendFailed", "AuditChainBroken"])("an audit trail fault (%s) raises an alarm on its first occurrence", (metricName) => {
+    // Act
+    const alarms = alarmOn({ Namespace: "paysync", MetricName: metricName });
+
+    // Assess
+    expect(alarms).toHaveLength(1);
+    expect(alarms[0]).toMatchObject({
+      Threshold: 1, ComparisonOperator: "GreaterThanOrEqualToThreshold", Statistic: "Sum",
+      Dimensions: [{ Name: "service", Value: "paysync" }, { Name: "stage", Value: "ci" }],
+    });
+  });
+
   it.each(LANE_ALARMS)("a message dead-lettered on the %s lane raises an alarm (≥ %i)", (lane, threshold) => {
     // Act
     const alarms = queueAlarms(`dlq:${lane}`);
@@ -289,7 +301,8 @@ describe("alarms", () => {
     const alarms = alarmOn({});
 
     // Assess
-    expect(alarms).toHaveLength(LANE_ALARMS.length * 2 + 2);
+    // Two per lane, two for the crisis path, two for the audit trail.
+    expect(alarms).toHaveLength(LANE_ALARMS.length * 2 + 4);
     for (const alarm of alarms) {
       expect(alarm.AlarmActions).toEqual([{ Ref: topicId }]);
       expect(alarm.OKActions).toEqual([{ Ref: topicId }]);

@@ -97,6 +97,12 @@ export const LANES = {
 
 export type LaneId = keyof typeof LANES;
 
+/**
+ * Largest lane message (SQS allows 1 MiB): an op with a 256 KiB payload grows to about
+ * 350 KiB once compressed, encrypted and base64-encoded, so the 256 KiB default is too small.
+ */
+export const MAX_LANE_MESSAGE_BYTES = 1_048_576;
+
 /** Queue name for a lane (FIFO names must end in `.fifo`). */
 export function queueName(prefix: string, laneId: string, deadLetter = false): string {
   return `${prefix}-${laneId}${deadLetter ? "-dlq" : ""}.fifo`;

@@ -9,7 +9,7 @@ import {
 } from "@aws-sdk/client-dynamodb";
 import { CreateAliasCommand, CreateKeyCommand, DescribeKeyCommand, KMSClient, NotFoundException } from "@aws-sdk/client-kms";
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
-import { LANES, TABLES, queueName, type LaneId, type TableDefinition, type TableId } from "@paysync/aws/resources";
+import { LANES, MAX_LANE_MESSAGE_BYTES, TABLES, queueName, type LaneId, type TableDefinition, type TableId } from "@paysync/aws/resources";
 
 /** Names follow SST's `${stage}-${app}-${id}` convention so logs read the same in both worlds. */
 export const LOCAL_PREFIX = "local-paysync";
@@ -105,10 +105,11 @@ export async function provision(endpoints: { dynamodb: string; sqs: string; kms:
     }
     const queues = {} as ProvisionedResources["queues"];
     for (const lane of Object.values(LANES)) {
-      const dlq = await ensureQueue(sqs, endpoints.sqs, queueName(LOCAL_PREFIX, lane.id, true), { FifoQueue: "true", MessageRetentionPeriod: "1209600" });
+      const dlq = await ensureQueue(sqs, endpoints.sqs, queueName(LOCAL_PREFIX, lane.id, true), { FifoQueue: "true", MessageRetentionPeriod: "1209600", MaximumMessageSize: String(MAX_LANE_MESSAGE_BYTES) });
       const queue = await ensureQueue(sqs, endpoints.sqs, queueName(LOCAL_PREFIX, lane.id), {
         FifoQueue: "true",
         VisibilityTimeout: String(lane.visibilityTimeoutSeconds),
+        MaximumMessageSize: String(MAX_LANE_MESSAGE_BYTES),
         RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlq.arn, maxReceiveCount: lane.maxReceiveCount }),
       });
       queues[lane.id] = { url: queue.url, arn: queue.arn, dlqUrl: dlq.url, dlqArn: dlq.arn };
