@@ -109,3 +109,42 @@ describe("the local runtime", () => {
     expect(dlqDepth).toBe(1);
   });
 });
+
+describe("devices", () => {
+  it("caps a user at 20 devices and frees a slot when one is removed", async () => {
+    // Prepare
+    const token = await rt.token(`user-${Date.now()}-cap`);
+    for (let i = 0; i < 20; i++) {
+      expect((await rt.request("POST", "/v1/devices", { token, body: { deviceId: `cap-${i}`, platform: "android" } })).status).toBe(201);
+    }
+
+    // Act
+    const refused = await rt.request("POST", "/v1/devices", { token, body: { deviceId: "cap-20", platform: "android" } });
+    const reRegistered = await rt.request("POST", "/v1/devices", { token, body: { deviceId: "cap-3", platform: "web" } });
+    const removed = await rt.request("DELETE", "/v1/devices/cap-0", { token });
+    const accepted = await rt.request("POST", "/v1/devices", { token, body: { deviceId: "cap-20", platform: "android" } });
+
+    // Assess
+    expect(refused.status).toBe(409);
+    expect(refused.json.error.details).toEqual({ limit: 20 });
+    expect(reRegistered.status).toBe(200);
+    expect(removed.status).toBe(204);
+    expect(accepted.status).toBe(201);
+    expect((await rt.request("GET", "/v1/devices", { token })).json.devices).toHaveLength(20);
+  });
+
+  it("lets two users name a device alike without either seeing the other's", async () => {
+    // Prepare
+    const first = await rt.token(`user-${Date.now()}-ns1`);
+    const second = await rt.token(`user-${Date.now()}-ns2`);
+
+    // Act
+    const a = await rt.request("POST", "/v1/devices", { token: first, body: { deviceId: "shared-name", platform: "ios" } });
+    const b = await rt.request("POST", "/v1/devices", { token: second, body: { deviceId: "shared-name", platform: "web" } });
+
+    // Assess
+    expect([a.status, b.status]).toEqual([201, 201]);
+    expect((await rt.request("GET", "/v1/devices", { token: first })).json.devices.map((d: any) => d.platform)).toEqual(["ios"]);
+    expect((await rt.request("GET", "/v1/devices", { token: second })).json.devices.map((d: any) => d.platform)).toEqual(["web"]);
+  });
+});

@@ -18,7 +18,13 @@ const TOUCH_INTERVAL_MS = 60_000;
 
 const userPk = (userKey: string) => `USER#${userKey}`;
 const deviceSk = (deviceId: string) => `DEVICE#${deviceId}`;
-const ownerPk = (deviceId: string) => `DEVICEID#${deviceId}`;
+const DEVICE_COUNT_SK = "DEVICECOUNT";
+
+/**
+ * Devices per user: every change is fanned out to each device in one DynamoDB transaction
+ * (at most 100 items), so the number of devices is bounded well below that.
+ */
+export const MAX_DEVICES_PER_USER = 20;
 
 function toDevice(item: Record<string, unknown>, nowMs = Date.now()): DeviceRecord {
   const until = item.activeSessionUntil as number | undefined;
@@ -36,8 +42,9 @@ function toDevice(item: Record<string, unknown>, nowMs = Date.now()): DeviceReco
 }
 
 /**
- * Devices of a user. A device id belongs to exactly one user: an ownership record keyed by
- * the device id is written in the same transaction, conditional on being free or ours.
+ * Devices of a user. Device ids live in the user's own namespace: the same id registered by
+ * two users is two devices, so a registration never reveals that another user has an id.
+ * A per-user count, changed in the same transaction as the device item, caps the devices.
  */
 export class DeviceRepository {
   constructor(private readonly table = tableName("Sync")) {}
@@ -59,40 +66,58 @@ export class DeviceRepository {
       crisisMode: existing?.crisisMode ?? false,
       activeSessionId: existing?.activeSessionId ?? null,
     };
+    const update = {
+      TableName: this.table,
+      Key: { pk: userPk(userKey), sk: deviceSk(request.deviceId) },
+      UpdateExpression: `SET deviceId = :deviceId, platform = :platform, #primary = :primary, lastSeenAt = :now,
+        registeredAt = if_not_exists(registeredAt, :now), crisisMode = if_not_exists(crisisMode, :off)${device.appVersion === null ? "" : ", appVersion = :appVersion"}`,
+      ExpressionAttributeNames: { "#primary": "primary" } as Record<string, string>,
+      ExpressionAttributeValues: {
+        ":deviceId": device.deviceId, ":platform": device.platform, ":primary": device.primary, ":now": nowIso, ":off": false,
+        ...(device.appVersion === null ? {} : { ":appVersion": device.appVersion }),
+      } as Record<string, unknown>,
+    };
+    if (existing) {
+      try {
+        await documentClient().send(new UpdateCommand({ ...update, ConditionExpression: "attribute_exists(pk)" }));
+        return { device, created: false };
+      } catch (error) {
+        // Removed meanwhile: register it as new.
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+        return this.register(userKey, request, now);
+      }
+    }
+    // A new device takes one of the user's slots in the same transaction that creates it.
     try {
       await documentClient().send(new TransactWriteCommand({
         TransactItems: [
           {
-            Put: {
+            Update: {
               TableName: this.table,
-              Item: { pk: ownerPk(request.deviceId), sk: "OWNER", userKey },
-              ConditionExpression: "attribute_not_exists(pk) OR userKey = :userKey",
-              ExpressionAttributeValues: { ":userKey": userKey },
+              Key: { pk: userPk(userKey), sk: DEVICE_COUNT_SK },
+              UpdateExpression: "ADD devices :one",
+              ConditionExpression: "attribute_not_exists(devices) OR devices < :max",
+              ExpressionAttributeValues: { ":one": 1, ":max": MAX_DEVICES_PER_USER },
             },
           },
           {
             Update: {
-              TableName: this.table,
-              Key: { pk: userPk(userKey), sk: deviceSk(request.deviceId) },
-              UpdateExpression: `SET deviceId = :deviceId, platform = :platform, #primary = :primary, lastSeenAt = :now,
-                registeredAt = if_not_exists(registeredAt, :now), crisisMode = if_not_exists(crisisMode, :off)${device.appVersion === null ? "" : ", appVersion = :appVersion"}`,
-              ExpressionAttributeNames: { "#primary": "primary" },
-              ExpressionAttributeValues: {
-                ":deviceId": device.deviceId, ":platform": device.platform, ":primary": device.primary, ":now": nowIso, ":off": false,
-                ...(device.appVersion === null ? {} : { ":appVersion": device.appVersion }),
-              },
+              ...update,
+              ConditionExpression: "attribute_not_exists(pk)",
+              ExpressionAttributeValues: { ...update.ExpressionAttributeValues },
             },
           },
         ],
       }));
     } catch (error) {
-      if (error instanceof TransactionCanceledException && error.CancellationReasons?.[0]?.Code === "ConditionalCheckFailed") {
-        // Another user owns this id; saying so would confirm it exists, so it is a plain conflict.
-        throw new ConflictError("This device id cannot be registered; generate a new one");
+      const reasons = error instanceof TransactionCanceledException ? error.CancellationReasons ?? [] : [];
+      if (reasons[1]?.Code === "ConditionalCheckFailed") return this.register(userKey, request, now);
+      if (reasons[0]?.Code === "ConditionalCheckFailed") {
+        throw new ConflictError(`A user can register at most ${MAX_DEVICES_PER_USER} devices; remove one first`, { limit: MAX_DEVICES_PER_USER });
       }
       throw error;
     }
-    return { device, created: existing === undefined };
+    return { device, created: true };
   }
 
   async list(userKey: string): Promise<DeviceRecord[]> {
@@ -120,19 +145,29 @@ export class DeviceRepository {
 
   async remove(userKey: string, deviceId: string): Promise<void> {
     await this.get(userKey, deviceId);
-    await documentClient().send(new TransactWriteCommand({
-      TransactItems: [
-        { Delete: { TableName: this.table, Key: { pk: userPk(userKey), sk: deviceSk(deviceId) } } },
-        {
-          Delete: {
-            TableName: this.table,
-            Key: { pk: ownerPk(deviceId), sk: "OWNER" },
-            ConditionExpression: "userKey = :userKey",
-            ExpressionAttributeValues: { ":userKey": userKey },
+    try {
+      await documentClient().send(new TransactWriteCommand({
+        TransactItems: [
+          {
+            Delete: {
+              TableName: this.table, Key: { pk: userPk(userKey), sk: deviceSk(deviceId) },
+              ConditionExpression: "attribute_exists(pk)",
+            },
           },
-        },
-      ],
-    }));
+          {
+            Update: {
+              TableName: this.table, Key: { pk: userPk(userKey), sk: DEVICE_COUNT_SK },
+              UpdateExpression: "ADD devices :minusOne", ConditionExpression: "devices > :zero",
+              ExpressionAttributeValues: { ":minusOne": -1, ":zero": 0 },
+            },
+          },
+        ],
+      }));
+    } catch (error) {
+      // Removed meanwhile by another request: the result the caller asked for.
+      if (error instanceof TransactionCanceledException && error.CancellationReasons?.[0]?.Code === "ConditionalCheckFailed") return;
+      throw error;
+    }
   }
 
   /** Records activity (device priority's "recent activity"); best effort, never throws, never resurrects a removed device. */
