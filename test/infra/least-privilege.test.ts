@@ -54,8 +54,8 @@ const INSPECTS: Record<string, Lanes> = { Health: ALL_LANES };
 const SECRET_READERS: Record<string, string[]> = {
   STRIPE_WEBHOOK_SECRET: ["StripeWebhook"],
   PSEUDONYM_SECRET: [
+    // Workers and jobs receive pseudonymous keys only: they never see a raw id to hash.
     "StripeWebhook", "Entitlements", "Devices", "SyncPush", "SyncPull", "Conflicts", "Handoff", "Crisis",
-    "SyncWorker", "WebhookWorker", "GraceExpiry",
   ],
 };
 

@@ -188,6 +188,7 @@ export interface FunctionDefinition {
   memoryMb: number;
 }
 
+/** Only functions that turn a raw id (JWT `sub`, Stripe customer) into a pseudonym read this. */
 const API_SECRETS: SecretName[] = ["PSEUDONYM_SECRET"];
 const KEY_PARAMS: ParameterName[] = ["KMS_KEY_ARN"];
 
@@ -243,17 +244,17 @@ export const FUNCTIONS = {
   SyncWorker: {
     id: "SyncWorker", handler: SYNC_WORKER,
     tables: { Sync: "readwrite", Payments: "read", Audit: "readwrite" }, sendsTo: [], key: "encrypt_decrypt",
-    secrets: API_SECRETS, parameters: KEY_PARAMS, timeoutSeconds: 30, memoryMb: 512,
+    secrets: [], parameters: KEY_PARAMS, timeoutSeconds: 30, memoryMb: 512,
   },
   WebhookWorker: {
     id: "WebhookWorker", handler: LANES.Webhooks.handler,
     tables: { Payments: "readwrite", Sync: "readwrite", Audit: "readwrite" }, sendsTo: [], key: "encrypt_decrypt",
-    secrets: API_SECRETS, parameters: ["KMS_KEY_ARN", "PRICE_TIERS"], timeoutSeconds: 30, memoryMb: 512,
+    secrets: [], parameters: ["KMS_KEY_ARN", "PRICE_TIERS"], timeoutSeconds: 30, memoryMb: 512,
   },
   GraceExpiry: {
     id: "GraceExpiry", handler: JOBS.GraceExpiry.handler,
     tables: { Payments: "readwrite", Sync: "readwrite", Audit: "readwrite" }, sendsTo: [], key: "encrypt_decrypt",
-    secrets: API_SECRETS, parameters: KEY_PARAMS, timeoutSeconds: 900, memoryMb: 512,
+    secrets: [], parameters: KEY_PARAMS, timeoutSeconds: 900, memoryMb: 512,
   },
   RetentionPurge: {
     id: "RetentionPurge", handler: JOBS.RetentionPurge.handler,
