@@ -113,7 +113,7 @@ export function Alarms({ stack }: StackContext) {
   // The audit trail: an entry that could not be written, or a chain that no longer verifies.
   for (const [id, metricName, description] of [
     ["AuditAppendFailedAlarm", "AuditAppendFailed", "An audit entry could not be written (the entry is in the error log)"],
-    ["AuditChainBrokenAlarm", "AuditChainBroken", "The audit hash chain failed verification"],
+    ["AuditChainBrokenAlarm", "AuditChainsBroken", "The audit hash chain failed verification"],
   ] as const) {
     alarms.push(new cloudwatch.Alarm(stack, id, {
       alarmDescription: description,
@@ -127,6 +127,20 @@ export function Alarms({ stack }: StackContext) {
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     }));
   }
+
+  // The verification job reports every day; silence for longer means it stopped running.
+  alarms.push(new cloudwatch.Alarm(stack, "AuditVerifySilentAlarm", {
+    alarmDescription: "The audit-chain verification has not reported for more than 25 hours",
+    metric: new cloudwatch.Metric({
+      namespace: METRICS_NAMESPACE, metricName: "AuditChainsBroken", dimensionsMap: { service: "paysync", stage: stack.stage },
+      statistic: cloudwatch.Stats.SAMPLE_COUNT, period: Duration.hours(1),
+    }),
+    threshold: 0,
+    comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+    evaluationPeriods: 25,
+    datapointsToAlarm: 25,
+    treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+  }));
 
   for (const alarm of alarms) {
     alarm.addAlarmAction(notify);

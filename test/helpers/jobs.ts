@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
+import { BatchWriteCommand, GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
 import type { Context, ScheduledEvent } from "aws-lambda";
 import { EMPTY_HEAD, sealEntry, type AuditEntry, type AuditRecord } from "../../packages/core/src/audit/chain.js";
 import { pseudonymousKey } from "../../packages/core/src/pii.js";
@@ -47,10 +47,12 @@ export function jobsHarness(rt: Runtime, year: number) {
         const entries: AuditEntry[] = [];
         for (const { at, ...record } of records) {
           const entry = sealEntry({ ...record, time: `${day}T${at}.000Z` }, { chain, head });
-          await put({ pk: `AUDIT#${chain}`, sk: `E#${String(entry.seq).padStart(12, "0")}`, ...entry });
           entries.push(entry);
           head = { seq: entry.seq, hash: entry.hash };
         }
+        const items = entries.map((entry) => ({ PutRequest: { Item: { pk: `AUDIT#${chain}`, sk: `E#${String(entry.seq).padStart(12, "0")}`, ...entry } } }));
+        await Promise.all(Array.from({ length: Math.ceil(items.length / 25) }, (_, i) =>
+          rt.dynamo.send(new BatchWriteCommand({ RequestItems: { [audit]: items.slice(i * 25, i * 25 + 25) } }))));
         written.push(entries);
       }
       return written;

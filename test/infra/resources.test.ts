@@ -184,10 +184,10 @@ describe("lanes", () => {
 // prettier-ignore
 const JOBS: [job: string, schedule: string][] = [
   ["GraceExpiry",      "rate(15 minutes)"],
-  ["RetentionPurge",   "cron(30 3 * * ? *)"],
+  ["RetentionPurge",   "cron(30 * * * ? *)"],
   ["DlqRedrive",       "rate(30 minutes)"],
-  ["UsageAggregation", "cron(10 0 * * ? *)"],
-  ["SloReport",        "cron(20 0 * * ? *)"],
+  ["UsageAggregation", "cron(10 * * * ? *)"],
+  ["SloReport",        "cron(20 * * * ? *)"],
   ["AuditVerify",      "cron(40 0 * * ? *)"],
 ];
 
@@ -237,9 +237,18 @@ describe("scheduled jobs", () => {
 });
 
 describe("alarms", () => {
-  it.each(["AuditAppendFailed", "AuditChainBroken"])("an audit trail fault (%s) raises an alarm on its first occurrence", (metricName) => {
+  it("raises an alarm when the audit verification has not reported for more than a day", () => {
     // Act
-    const alarms = alarmOn({ Namespace: "paysync", MetricName: metricName });
+    const alarms = alarmOn({ Namespace: "paysync", MetricName: "AuditChainsBroken", TreatMissingData: "breaching" });
+
+    // Assess
+    expect(alarms).toHaveLength(1);
+    expect(alarms[0]).toMatchObject({ Period: 3600, EvaluationPeriods: 25, DatapointsToAlarm: 25 });
+  });
+
+  it.each(["AuditAppendFailed", "AuditChainsBroken"])("an audit trail fault (%s) raises an alarm on its first occurrence", (metricName) => {
+    // Act
+    const alarms = alarmOn({ Namespace: "paysync", MetricName: metricName, Threshold: 1 });
 
     // Assess
     expect(alarms).toHaveLength(1);
@@ -301,8 +310,8 @@ describe("alarms", () => {
     const alarms = alarmOn({});
 
     // Assess
-    // Two per lane, two for the crisis path, two for the audit trail.
-    expect(alarms).toHaveLength(LANE_ALARMS.length * 2 + 4);
+    // Two per lane, two for the crisis path, three for the audit trail.
+    expect(alarms).toHaveLength(LANE_ALARMS.length * 2 + 5);
     for (const alarm of alarms) {
       expect(alarm.AlarmActions).toEqual([{ Ref: topicId }]);
       expect(alarm.OKActions).toEqual([{ Ref: topicId }]);

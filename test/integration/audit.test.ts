@@ -24,9 +24,11 @@ beforeAll(async () => {
   compliance = await import("../../packages/aws/src/audit/compliance.js");
 });
 
-/** A closed day's chain written straight to the table, as `appendAudit` lays it out. */
+let pastDays = 0;
+
+/** A closed day's chain written straight to the table, as `appendAudit` lays it out; each call gets a day of its own. */
 async function pastDayChain(length: number): Promise<{ day: string; chain: string; entries: AuditEntry[] }> {
-  const day = `2001-01-${String(1 + Math.floor(Math.random() * 28)).padStart(2, "0")}`;
+  const day = new Date(Date.UTC(2001, 0, 1) + ++pastDays * 86_400_000).toISOString().slice(0, 10);
   const chain = `${day}.${randomBytes(8).toString("hex")}`;
   await rt.dynamo.send(new PutCommand({ TableName: audit, Item: { pk: log.AUDIT_DAYS_PK, sk: day } }));
   await rt.dynamo.send(new PutCommand({ TableName: audit, Item: { pk: log.auditDayPartition(day), sk: chain } }));

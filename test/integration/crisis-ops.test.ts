@@ -23,8 +23,9 @@ const PLAN = { warningSigns: ["w"], copingStrategies: ["c"], reasonsForLiving: [
 async function setup() {
   const userId = `crisis-op-${Date.now()}-${++seq}`;
   const token = await rt.token(userId);
-  const phone = `phone-${userId}`;
-  const tablet = `tablet-${userId}`;
+  // Device ids are metadata (table keys): they must not carry the raw user id.
+  const phone = `phone-${Date.now()}-${seq}`;
+  const tablet = `tablet-${Date.now()}-${seq}`;
   for (const deviceId of [phone, tablet]) await rt.request("POST", "/v1/devices", { token, body: { deviceId, platform: "android" } });
   const userKey = pseudonymousKey(rt.secrets.pseudonymSecret, userId, "u");
   const op = (overrides: Partial<CrisisOpInput>): CrisisOpInput => ({

@@ -124,7 +124,9 @@ export const JOBS = {
   },
   RetentionPurge: {
     id: "RetentionPurge", handler: "functions/jobs/retention-purge.handler",
-    schedule: "cron(30 3 * * ? *)", description: "purge change-feed entries past the tier's retention",
+    // Hourly although the work is daily: a run cut off by Lambda's 15 minutes resumes at the
+    // next tick (same run key), and a finished day costs that tick one read.
+    schedule: "cron(30 * * * ? *)", description: "purge change-feed entries past the tier's retention",
   },
   DlqRedrive: {
     id: "DlqRedrive", handler: "functions/jobs/dlq-redrive.handler",
@@ -132,11 +134,11 @@ export const JOBS = {
   },
   UsageAggregation: {
     id: "UsageAggregation", handler: "functions/jobs/usage-aggregation.handler",
-    schedule: "cron(10 0 * * ? *)", description: "aggregate yesterday's bytes and ops per user",
+    schedule: "cron(10 * * * ? *)", description: "aggregate yesterday's bytes and ops per user",
   },
   SloReport: {
     id: "SloReport", handler: "functions/jobs/slo-report.handler",
-    schedule: "cron(20 0 * * ? *)", description: "daily apply-latency and crisis SLO report",
+    schedule: "cron(20 * * * ? *)", description: "daily apply-latency and crisis SLO report",
   },
   AuditVerify: {
     id: "AuditVerify", handler: "functions/jobs/audit-verify.handler",

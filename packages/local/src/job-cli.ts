@@ -3,12 +3,17 @@ import { readRuntimeState } from "./runtime.js";
 import { handlerEnvironment } from "./environment.js";
 import { loadSettings } from "./settings.js";
 
-/** `npm run job -- <name>`: runs one scheduled job now against the running local service. */
+/**
+ * `npm run job -- <name> [--at <ISO time>]`: runs one scheduled job now against the running
+ * local service. `--at` sets the scheduled event's time, which the jobs take as their clock
+ * (e.g. the daily reports cover the day before it).
+ */
 const names = Object.keys(JOBS) as JobId[];
-const wanted = process.argv[2];
+const [wanted, flag, atText] = process.argv.slice(2);
 const jobId = names.find((name) => name.toLowerCase() === wanted?.replace(/-/g, "").toLowerCase());
-if (!jobId) {
-  console.error(`usage: npm run job -- <name>   (one of: ${names.join(", ")})`);
+const at = flag === "--at" && atText !== undefined ? new Date(atText) : flag === undefined ? new Date() : undefined;
+if (!jobId || at === undefined || Number.isNaN(at.getTime())) {
+  console.error(`usage: npm run job -- <name> [--at <ISO time>]   (one of: ${names.join(", ")})`);
   process.exit(2);
 }
 const settings = loadSettings();
@@ -19,5 +24,5 @@ if (!state) {
 }
 Object.assign(process.env, handlerEnvironment(settings, state.endpoints, state.resources));
 const { runJob } = await import("./scheduler.js");
-const result = await runJob(jobId);
+const result = await runJob(jobId, at);
 console.log(JSON.stringify({ job: jobId, result }, null, 2));
