@@ -16,6 +16,8 @@ async function main(): Promise<void> {
       `  health:          curl ${runtime.baseUrl}/health`,
       `  dev token:       npm run token -- <userId>`,
       `  webhook secret:  ${settings.secrets.stripeWebhookSecret}`,
+      `  ops dashboard:   ${runtime.baseUrl}/ops?token=${settings.secrets.adminToken}`,
+      `  simulator:       npx paysync demo   (then watch the dashboard)`,
       `  webhook url:     ${runtime.baseUrl}/webhooks/stripe`,
       `  run a job now:   npm run job -- <name>`,
       `  stop:            Ctrl-C (state is kept in ${settings.dataDir})`,

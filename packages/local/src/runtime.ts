@@ -5,6 +5,7 @@ import { handlerEnvironment, type Endpoints } from "./environment.js";
 import { startGateway, type ExtraRoute } from "./gateway.js";
 import { startPollers } from "./pollers.js";
 import { openApiRoute } from "./local-pages.js";
+import { localOpsRoute } from "./ops/local-ops.js";
 import { provision, type ProvisionedResources } from "./provision.js";
 import { startScheduler } from "./scheduler.js";
 import { writeFileAtomic, type LocalSettings } from "./settings.js";
@@ -74,7 +75,7 @@ export async function startRuntime(settings: LocalSettings, options: RuntimeOpti
 
     let gateway;
     try {
-      gateway = await startGateway({ port: settings.port, jwtSecret: settings.secrets.jwtSecret, extraRoutes: [openApiRoute, ...(options.extraRoutes ?? [])] });
+      gateway = await startGateway({ port: settings.port, jwtSecret: settings.secrets.jwtSecret, extraRoutes: [openApiRoute, localOpsRoute(settings.secrets.adminToken, endpoints.sqs), ...(options.extraRoutes ?? [])] });
     } catch (error) {
       if ((error as { code?: string }).code === "EADDRINUSE") {
         throw new StartupError(`Port ${settings.port} is already in use; set PORT to a free port (e.g. PORT=3001 npm start).`);
