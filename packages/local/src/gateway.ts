@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import { ROUTES, type RouteDefinition } from "@paysync/aws/resources";
-import { lambdaContext, loadHandler } from "./handlers.js";
+import type { FunctionHost } from "./function-host.js";
 import { verifyBearer } from "./jwt.js";
 
 /** Lambda's synchronous invocation payload limit: larger requests never reach a handler in AWS either. */
@@ -68,6 +68,8 @@ export type ExtraRoute = (request: IncomingMessage, response: ServerResponse, ur
 
 export interface GatewayOptions {
   port: number;
+  /** Where the handlers run. */
+  host: FunctionHost;
   jwtSecret: string;
   /** Local-only pages (OpenAPI, ops dashboard) tried before the API routes. */
   extraRoutes?: ExtraRoute[];
@@ -157,8 +159,7 @@ async function handle(request: IncomingMessage, response: ServerResponse, option
     isBase64Encoded: body.length > 0 && !isText,
   };
 
-  const handler = await loadHandler(route.definition.function);
-  const result = (await handler(event, lambdaContext(route.definition.function))) as APIGatewayProxyStructuredResultV2 | string | undefined;
+  const result = (await options.host.invoke(route.definition.function, event)) as APIGatewayProxyStructuredResultV2 | string | undefined;
   writeResult(response, result);
 }
 

@@ -24,5 +24,6 @@ if (!state) {
 }
 Object.assign(process.env, handlerEnvironment(settings, state.endpoints, state.resources));
 const { runJob } = await import("./scheduler.js");
-const result = await runJob(jobId, at);
+const { inProcessHost } = await import("./function-host.js");
+const result = await runJob(inProcessHost(), jobId, at);
 console.log(JSON.stringify({ job: jobId, result }, null, 2));

@@ -7,13 +7,15 @@ import {
 } from "@aws-sdk/client-sqs";
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
 import { LANES, LANE_CONSUMER, type LaneId } from "@paysync/aws/resources";
-import { lambdaContext, loadHandler } from "./handlers.js";
+import type { FunctionHost } from "./function-host.js";
 import { LOCAL_REGION, localClientConfig } from "./provision.js";
 
 export interface PollerOptions {
   sqsEndpoint: string;
+  /** Where the consumer functions run. */
+  host: FunctionHost;
   queues: Record<LaneId, { url: string; arn: string }>;
-  /** Local pollers per lane; AWS scales to the lane's maxConcurrency. */
+  /** Local pollers per lane; default a fifth of the lane's AWS maxConcurrency, at least one. */
   pollersPerLane?: number;
   /** Seconds before a failed message is retried locally (AWS waits the visibility timeout). */
   retryDelaySeconds?: number;
@@ -78,8 +80,7 @@ export function startPollers(options: PollerOptions): { stop(): Promise<void> } 
     const functionId = LANE_CONSUMER[lane];
     let failed: Set<string>;
     try {
-      const handler = await loadHandler(functionId);
-      const response = (await handler(event, lambdaContext(functionId))) as SQSBatchResponse | undefined;
+      const response = (await options.host.invoke(functionId, event)) as SQSBatchResponse | undefined;
       failed = new Set((response?.batchItemFailures ?? []).map((f) => f.itemIdentifier));
     } catch (error) {
       options.onError?.(lane, error);
@@ -113,9 +114,9 @@ export function startPollers(options: PollerOptions): { stop(): Promise<void> } 
     }
   }
 
-  const perLane = options.pollersPerLane ?? 2;
   for (const lane of Object.keys(LANES) as LaneId[]) {
-    const count = Math.min(perLane, LANES[lane].maxConcurrency);
+    // Busier, more urgent lanes get more pollers, as they get more concurrency in AWS.
+    const count = options.pollersPerLane ?? Math.max(1, Math.ceil(LANES[lane].maxConcurrency / 5));
     for (let i = 0; i < count; i++) loops.push(loop(lane));
   }
   return {

@@ -2,6 +2,7 @@ import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { startEmulators, StartupError, type Emulators } from "./emulators.js";
 import { handlerEnvironment, type Endpoints } from "./environment.js";
+import { threadHost } from "./function-host.js";
 import { startGateway, type ExtraRoute } from "./gateway.js";
 import { startPollers } from "./pollers.js";
 import { openApiRoute } from "./local-pages.js";
@@ -72,10 +73,12 @@ export async function startRuntime(settings: LocalSettings, options: RuntimeOpti
     const resources = await provision(endpoints);
     const env = handlerEnvironment(settings, endpoints, resources);
     Object.assign(process.env, env);
+    // After the environment is set: each function thread copies it when it starts.
+    const host = threadHost();
 
     let gateway;
     try {
-      gateway = await startGateway({ port: settings.port, jwtSecret: settings.secrets.jwtSecret, extraRoutes: [openApiRoute, localOpsRoute(settings.secrets.adminToken, endpoints.sqs), ...(options.extraRoutes ?? [])] });
+      gateway = await startGateway({ port: settings.port, host, jwtSecret: settings.secrets.jwtSecret, extraRoutes: [openApiRoute, localOpsRoute(settings.secrets.adminToken, endpoints.sqs), ...(options.extraRoutes ?? [])] });
     } catch (error) {
       if ((error as { code?: string }).code === "EADDRINUSE") {
         throw new StartupError(`Port ${settings.port} is already in use; set PORT to a free port (e.g. PORT=3001 npm start).`);
@@ -83,13 +86,15 @@ export async function startRuntime(settings: LocalSettings, options: RuntimeOpti
       throw error;
     }
     const pollers = startPollers({
+      host,
       sqsEndpoint: endpoints.sqs,
       queues: resources.queues,
-      onError: (lane, error) => log(`lane ${lane}: ${(error as Error).name}: ${(error as Error).message}`),
+      // The name only: a message may quote the data that failed, and logs carry no payloads.
+      onError: (lane, error) => log(`lane ${lane}: ${(error as Error).name}`),
     });
     const scheduler = options.schedule === false
       ? undefined
-      : startScheduler((job, outcome) => log(`job ${job}: ${outcome}`));
+      : startScheduler(host, (job, outcome) => log(`job ${job}: ${outcome}`));
     const baseUrl = `http://127.0.0.1:${gateway.port}`;
     const stateFile = runtimeStateFile(settings.dataDir);
     const started = emulators;
@@ -108,6 +113,7 @@ export async function startRuntime(settings: LocalSettings, options: RuntimeOpti
         scheduler?.stop();
         await gateway.stop();
         await pollers.stop();
+        await host.stop();
         await started.stop();
         rmSync(stateFile, { force: true });
       },

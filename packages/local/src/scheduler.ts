@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { ScheduledEvent } from "aws-lambda";
 import { JOBS, type JobId } from "@paysync/aws/resources";
-import { lambdaContext, loadHandler } from "./handlers.js";
+import type { FunctionHost } from "./function-host.js";
 
 /** Does one EventBridge cron field (`*`, `?`, `5`, `1-5`, `0/15`, `1,3`) accept `value`? */
 function fieldMatches(field: string, value: number): boolean {
@@ -54,13 +54,12 @@ export function scheduledEvent(jobId: JobId, at = new Date()): ScheduledEvent {
 }
 
 /** Runs one job now, through the handler Lambda runs. */
-export async function runJob(jobId: JobId, at = new Date()): Promise<unknown> {
-  const handler = await loadHandler(jobId);
-  return handler(scheduledEvent(jobId, at), lambdaContext(jobId));
+export function runJob(host: FunctionHost, jobId: JobId, at = new Date()): Promise<unknown> {
+  return host.invoke(jobId, scheduledEvent(jobId, at));
 }
 
 /** EventBridge rules, locally: checks every job's schedule once a minute. */
-export function startScheduler(onResult: (jobId: JobId, outcome: "ok" | "failed", error?: unknown) => void): { stop(): void } {
+export function startScheduler(host: FunctionHost, onResult: (jobId: JobId, outcome: "ok" | "failed", error?: unknown) => void): { stop(): void } {
   const startedAt = new Date();
   const running = new Set<JobId>();
   const tick = () => {
@@ -68,7 +67,7 @@ export function startScheduler(onResult: (jobId: JobId, outcome: "ok" | "failed"
     for (const job of Object.values(JOBS)) {
       if (running.has(job.id) || !scheduleFires(job.schedule, now, startedAt)) continue;
       running.add(job.id);
-      runJob(job.id, now)
+      runJob(host, job.id, now)
         .then(() => onResult(job.id, "ok"))
         .catch((error: unknown) => onResult(job.id, "failed", error))
         .finally(() => running.delete(job.id));
