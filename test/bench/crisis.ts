@@ -66,8 +66,7 @@ export async function flood(
 
 /**
  * The round trips a crisis activation cannot avoid, made raw with the SDK against the same
- * emulator: one parallel read (devices + crisis state), the feed counter read, and one
- * transaction of the same shape (state, history, device flag, counter, one feed entry per
+ * emulator: one parallel read (devices, crisis state, feed counter) and one transaction of the same shape (state, history, device flag, counter, one feed entry per
  * other device). Milliseconds per repetition.
  */
 export async function rawCrisisRoundTrips(svc: BenchService, devices: number, count: number): Promise<number[]> {
@@ -80,8 +79,8 @@ export async function rawCrisisRoundTrips(svc: BenchService, devices: number, co
       await Promise.all([
         svc.dynamo.send(new QueryCommand({ TableName: table, KeyConditionExpression: "pk = :pk AND begins_with(sk, :p)", ExpressionAttributeValues: { ":pk": pk, ":p": "DEVICE#" } })),
         svc.dynamo.send(new GetCommand({ TableName: table, Key: { pk, sk: "ENTITY#crisis_state#current" }, ConsistentRead: true })),
+        svc.dynamo.send(new GetCommand({ TableName: table, Key: { pk, sk: "FEEDSEQ" }, ConsistentRead: true })),
       ]);
-      await svc.dynamo.send(new GetCommand({ TableName: table, Key: { pk, sk: "FEEDSEQ" }, ConsistentRead: true }));
       await svc.dynamo.send(new TransactWriteCommand({
         TransactItems: [
           { Put: { TableName: table, Item: { pk, sk: "ENTITY#crisis_state#current", version: i + 1, payloadCipher: payload } } },

@@ -110,10 +110,10 @@ export class CrisisService {
     const support = this.supportData(userKey);
     support.catch(() => undefined); // awaited below; never an unhandled rejection meanwhile
     const state = await this.retrying(async () => {
-      const [devices, current] = await Promise.all([this.devices.list(userKey), this.stateEntity(userKey)]);
+      const [devices, current, seq] = await Promise.all([this.devices.list(userKey), this.stateEntity(userKey), this.feed.readSeq(userKey)]);
       const device = ownDevice(devices, request.deviceId);
       const next = activateCrisis(await this.stateOf(userKey, current), request, now);
-      await this.commit(userKey, devices, device, [this.stateWrite(current, next, device, "crisis.activate", now)], [[device.deviceId, true]], now);
+      await this.commit(userKey, devices, device, [this.stateWrite(current, next, device, "crisis.activate", now)], [[device.deviceId, true]], now, undefined, seq);
       return next;
     });
     return composeResources({ state, ...(await support) });
@@ -122,10 +122,10 @@ export class CrisisService {
   /** Crisis mode off, from any of the user's devices; every device's flag is cleared. */
   async resolve(userKey: string, deviceId: string, now = new Date()): Promise<{ crisisMode: CrisisModeState }> {
     const state = await this.retrying(async () => {
-      const [devices, current] = await Promise.all([this.devices.list(userKey), this.stateEntity(userKey)]);
+      const [devices, current, seq] = await Promise.all([this.devices.list(userKey), this.stateEntity(userKey), this.feed.readSeq(userKey)]);
       const device = ownDevice(devices, deviceId);
       const next = resolveCrisis(await this.stateOf(userKey, current), deviceId, now);
-      await this.commit(userKey, devices, device, [this.stateWrite(current, next, device, "crisis.resolve", now)], flagsCleared(devices, deviceId), now);
+      await this.commit(userKey, devices, device, [this.stateWrite(current, next, device, "crisis.resolve", now)], flagsCleared(devices, deviceId), now, undefined, seq);
       return next;
     });
     return { crisisMode: crisisModeOf(state) };
@@ -163,11 +163,12 @@ export class CrisisService {
     const ownId = input.entityType === "crisis_state" ? CRISIS_SINGLETON_ID : input.entityId;
     try {
       return await this.retrying(async () => {
-        const [done, devices, current, stateEntity] = await Promise.all([
+        const [done, devices, current, stateEntity, seq] = await Promise.all([
           this.entities.readOp(input.userKey, input.opId),
           this.devices.list(input.userKey),
           this.entities.get(input.userKey, input.entityType, ownId),
           input.entityType === "assessment" && crisisLevel !== null ? this.stateEntity(input.userKey) : Promise.resolve(undefined),
+          this.feed.readSeq(input.userKey),
         ]);
         if (done) throw new Duplicate(done.version);
         const device = ownDevice(devices, input.deviceId);
@@ -194,7 +195,7 @@ export class CrisisService {
         }
         // An under-threshold assessment is not crisis data: stored, but it travels to other devices only through a lane.
         const targets = input.entityType === "assessment" && crisisLevel === null ? [] : devices;
-        const [version = 0] = await this.commit(input.userKey, targets, device, writes, flags, now, input.opId);
+        const [version = 0] = await this.commit(input.userKey, targets, device, writes, flags, now, input.opId, seq);
         return { status: "applied" as const, version };
       });
     } catch (error) {
@@ -205,10 +206,12 @@ export class CrisisService {
 
   private async putSingleton(userKey: string, deviceId: string, entityType: "safety_plan" | "emergency_contacts", payload: unknown, now: Date): Promise<CrisisWriteResult> {
     const version = await this.retrying(async () => {
-      const [devices, current] = await Promise.all([this.devices.list(userKey), this.entities.get(userKey, entityType, CRISIS_SINGLETON_ID)]);
+      const [devices, current, seq] = await Promise.all([
+        this.devices.list(userKey), this.entities.get(userKey, entityType, CRISIS_SINGLETON_ID), this.feed.readSeq(userKey),
+      ]);
       const device = ownDevice(devices, deviceId);
       const write = this.writeOf(entityType, CRISIS_SINGLETON_ID, "upsert", payload, 10, device, `crisis.${entityType}`, now);
-      const [committed = 0] = await this.commit(userKey, devices, device, [{ current, write }], [], now);
+      const [committed = 0] = await this.commit(userKey, devices, device, [{ current, write }], [], now, undefined, seq);
       return committed;
     });
     return { version, updatedAt: now.toISOString() };
@@ -217,7 +220,7 @@ export class CrisisService {
   /** One transaction: op record, entity writes with history, device flags, feed entries to `devices` but the origin. */
   private async commit(
     userKey: string, devices: DeviceRecord[], origin: DeviceRecord, writes: PlannedWrite[],
-    flags: [string, boolean][], now: Date, opId?: string,
+    flags: [string, boolean][], now: Date, opId?: string, knownSeq?: number,
   ): Promise<number[]> {
     const targets = devices.map((d) => d.deviceId).filter((id) => id !== origin.deviceId);
     const built = await Promise.all(writes.map(({ current, write }) => this.entities.writeItems(userKey, current, write, now)));
@@ -229,7 +232,7 @@ export class CrisisService {
     ];
     const changes: FeedChange[] = targets.length === 0 ? [] : built.map((b) => ({ ...b.change, targetDeviceIds: targets }));
     try {
-      await this.feed.append(userKey, changes, items, now);
+      await this.feed.append(userKey, changes, items, now, knownSeq);
     } catch (error) {
       if (opId !== undefined && error instanceof FeedConditionFailed && error.reasons[0] === "ConditionalCheckFailed") {
         throw new Duplicate((await this.entities.readOp(userKey, opId))?.version ?? 0);

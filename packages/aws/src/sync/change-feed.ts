@@ -57,10 +57,11 @@ export class ChangeFeed {
    * them). Retries when another writer advanced the counter; an extra item's failed
    * condition throws `FeedConditionFailed` with the cancellation reasons of those items.
    */
-  async append(userKey: string, changes: FeedChange[], extraItems: TransactItem[] = [], now = new Date()): Promise<number[]> {
+  async append(userKey: string, changes: FeedChange[], extraItems: TransactItem[] = [], now = new Date(), knownSeq?: number): Promise<number[]> {
     for (let attempt = 1; ; attempt++) {
-      const counter = await documentClient().send(new GetCommand({ TableName: this.table, Key: counterKey(userKey), ConsistentRead: true }));
-      const current = (counter.Item?.seq as number | undefined) ?? 0;
+      // A caller that read the counter alongside its other reads saves a round trip; a stale
+      // value only fails the counter's condition, and the retry reads it afresh.
+      const current = attempt === 1 && knownSeq !== undefined ? knownSeq : await this.readSeq(userKey);
       const seqs = changes.map((_, i) => current + i + 1);
       const entries: TransactItem[] = changes.flatMap((change, i) =>
         change.targetDeviceIds.map((deviceId) => ({
@@ -135,6 +136,12 @@ export class ChangeFeed {
   async lastExemptSeq(userKey: string, deviceId: string): Promise<number> {
     const result = await documentClient().send(new GetCommand({ TableName: this.table, Key: exemptMarkKey(userKey, deviceId), ConsistentRead: true }));
     return (result.Item?.lastExemptSeq as number | undefined) ?? 0;
+  }
+
+  /** The user's feed counter: the last sequence number given out. */
+  async readSeq(userKey: string): Promise<number> {
+    const counter = await documentClient().send(new GetCommand({ TableName: this.table, Key: counterKey(userKey), ConsistentRead: true }));
+    return (counter.Item?.seq as number | undefined) ?? 0;
   }
 
   /** The device's changes after `afterSeq`, one page; `hasMore` says whether to pull again. */
