@@ -52,10 +52,14 @@ export class OpApplier {
   async apply(op: SyncOpMessage, now = new Date(), options: ApplyOptions = {}): Promise<ApplyResult> {
     const pk = userPk(op.userKey);
     for (let attempt = 1; ; attempt++) {
-      const [existing, currentItem, slot] = await Promise.all([
+      // Every read in one round trip: the op record, the entity, the queue slot, the devices
+      // to fan out to and the feed counter (a stale counter only costs a retry).
+      const [existing, currentItem, slot, targets, seq] = await Promise.all([
         this.get(pk, opSk(op.opId)),
         this.get(pk, entitySk(op.entityType, op.entityId)),
         op.pendingSlot ? this.limits.hasPendingSlot(op.userKey, op.opId) : Promise.resolve(false),
+        this.targetsFor(op, options),
+        this.feed.readSeq(op.userKey),
       ]);
       if (existing) return { outcome: "duplicate" };
       const current = currentItem && {
@@ -101,7 +105,6 @@ export class OpApplier {
       items.push(...(options.extraItems ?? []));
       const changes: FeedChange[] = [];
       if (writes) {
-        const targets = await this.targetsFor(op, options);
         if (targets.length > 0) {
           changes.push({
             entityType: op.entityType, entityId: op.entityId, version, action: op.action,
@@ -111,7 +114,7 @@ export class OpApplier {
         }
       }
       try {
-        await this.feed.append(op.userKey, changes, items, now);
+        await this.feed.append(op.userKey, changes, items, now, seq);
         return { outcome, decision: resolution.decision, version };
       } catch (error) {
         if (!(error instanceof FeedConditionFailed)) throw error;
