@@ -71,14 +71,45 @@ export function callerId(event: HttpEvent): string {
   return sub;
 }
 
-/** The raw request body as API Gateway delivered it (base64 bodies decoded). */
+// `ignoreBOM`: a byte-order mark stays in the text (and JSON.parse refuses it), as before.
+const UTF8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+
+/**
+ * The raw request body as API Gateway delivered it. Base64 bodies (binary content types, or
+ * bytes that are not UTF-8) are decoded strictly: invalid UTF-8 is a 400, never silently
+ * replaced by U+FFFD and stored.
+ */
 export function rawBody(event: HttpEvent): string {
   if (event.body === undefined || event.body === null) return "";
-  return event.isBase64Encoded ? Buffer.from(event.body, "base64").toString("utf8") : event.body;
+  if (!event.isBase64Encoded) return event.body;
+  try {
+    return UTF8.decode(Buffer.from(event.body, "base64"));
+  } catch {
+    throw new ValidationError("The request body is not valid UTF-8");
+  }
 }
 
 function zodDetails(error: z.ZodError): unknown {
   return error.issues.map((issue) => ({ path: issue.path.map(String), code: issue.code, message: issue.message }));
+}
+
+/**
+ * Deepest nesting a request body may have: far beyond any real payload, far below where
+ * recursive code (zod's JSON schema, `JSON.stringify`) runs out of stack. `JSON.parse` itself
+ * is iterative, so a body 100,000 levels deep parses and must be refused before anything else.
+ */
+export const MAX_BODY_DEPTH = 64;
+
+/** Iterative, so the check itself cannot overflow the stack. */
+function nestedDeeperThan(value: unknown, max: number): boolean {
+  const pending: Array<[unknown, number]> = [[value, 1]];
+  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+    const [current, depth] = next;
+    if (typeof current !== "object" || current === null) continue;
+    if (depth > max) return true;
+    for (const child of Object.values(current)) pending.push([child, depth + 1]);
+  }
+  return false;
 }
 
 /** Parses and validates a JSON body; anything else is a 400 that names the problem. */
@@ -89,6 +120,9 @@ export function parseBody<S extends z.ZodType>(event: HttpEvent, schema: S): z.i
     value = text === "" ? undefined : JSON.parse(text);
   } catch {
     throw new ValidationError("The request body is not valid JSON");
+  }
+  if (nestedDeeperThan(value, MAX_BODY_DEPTH)) {
+    throw new ValidationError(`The request body is nested deeper than ${MAX_BODY_DEPTH} levels`);
   }
   return parseValue(value, schema, "body");
 }

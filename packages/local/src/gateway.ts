@@ -1,3 +1,4 @@
+import { isUtf8 } from "node:buffer";
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
@@ -40,7 +41,12 @@ function matchRoute(method: string, path: string) {
     pathMatched = true;
     if (route.method !== method) continue;
     const pathParameters: Record<string, string> = {};
-    route.params.forEach((name, i) => { pathParameters[name] = decodeURIComponent(match[i + 1] ?? ""); });
+    try {
+      route.params.forEach((name, i) => { pathParameters[name] = decodeURIComponent(match[i + 1] ?? ""); });
+    } catch {
+      // Malformed percent-encoding (`%E0%A4%A`): API Gateway answers 400 before any function runs.
+      return "bad_request";
+    }
     return { route, pathParameters };
   }
   return pathMatched ? "method_not_allowed" : undefined;
@@ -109,6 +115,7 @@ async function handle(request: IncomingMessage, response: ServerResponse, option
   const matched = matchRoute(method, url.pathname);
   if (matched === undefined) return send(response, 404, JSON.stringify({ message: "Not Found" }));
   if (matched === "method_not_allowed") return send(response, 404, JSON.stringify({ message: "Not Found" }));
+  if (matched === "bad_request") return send(response, 400, JSON.stringify({ message: "Bad Request" }));
   const { route, pathParameters } = matched;
 
   const headers: Record<string, string> = {};
@@ -125,7 +132,8 @@ async function handle(request: IncomingMessage, response: ServerResponse, option
   }
   const body = await readBody(request);
   if (body === "too_large") return send(response, 413, JSON.stringify({ message: "Request Entity Too Large" }));
-  const isText = body.length === 0 || TEXT_TYPES.test(headers["content-type"] ?? "application/json");
+  // Bytes that are not UTF-8 cannot be a string without loss: they go base64, as binary does.
+  const isText = body.length === 0 || (TEXT_TYPES.test(headers["content-type"] ?? "application/json") && isUtf8(body));
 
   const now = Date.now();
   const event: APIGatewayProxyEventV2WithJWTAuthorizer = {

@@ -2,6 +2,7 @@ import { GetCommand, QueryCommand, UpdateCommand, type QueryCommandOutput } from
 import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
 import type { Conflict, ConflictResolveRequest, ConflictResolveResponse } from "@paysync/core/api";
 import { ConflictError, NotFoundError } from "@paysync/core/errors";
+import { checkOpPayloadSize } from "@paysync/core/sync";
 import { documentClient } from "../clients.js";
 import { tableName } from "../config.js";
 import type { PayloadCipher } from "../envelope.js";
@@ -56,6 +57,11 @@ export class ConflictStore {
   }
 
   async resolve(userKey: string, conflictId: string, request: ConflictResolveRequest, resolverDeviceId: string | undefined, now = new Date()): Promise<ConflictResolveResponse> {
+    // A merged payload is a write like any op's: the same 256 KiB limit (413), checked first.
+    if (request.payload !== undefined) {
+      const size = checkOpPayloadSize(request.payload);
+      if (!size.ok) throw size.error;
+    }
     const conflict = await this.get(userKey, conflictSk(conflictId));
     if (!conflict) throw new NotFoundError("Conflict not found");
     if (conflict.status !== "open") throw new ConflictError("This conflict is already resolved");

@@ -92,18 +92,25 @@ export class PushService {
 
     const refusals = new Map<string, LimitExceededError>();
     const limited = firsts.filter((p) => !p.exempt);
-    const reserved = new Set(await this.admit(userKey, policy, limited, plan.chargedBytes, refusals, receivedAt));
+    const admitted = await this.admit(userKey, policy, limited, plan.chargedBytes, refusals, receivedAt);
+    const reserved = new Set(admitted.reserved);
     const exempt = firsts.filter((p) => p.exempt && p.lane !== "crisis");
-    const applied = await this.appliedOps(userKey, exempt.map((p) => p.op.opId));
-    const toSend = firsts.filter((p) => reserved.has(p.op.opId) || (exempt.includes(p) && !applied.has(p.op.opId)));
+    const applied = await this.appliedOps(userKey, [...exempt.map((p) => p.op.opId), ...admitted.alreadyPending]);
+    // A slot already held but no op record: an earlier attempt reserved it and may have failed
+    // before its message left (a 5xx the device retries). Sent again, holding that slot; the
+    // lane's deduplication id (the opId) and the applier's op record keep it exactly once.
+    const resent = new Set(admitted.alreadyPending.filter((id) => !applied.has(id)));
+    const holdsSlot = (opId: string) => reserved.has(opId) || resent.has(opId);
+    const toSend = firsts.filter((p) => holdsSlot(p.op.opId) || (exempt.includes(p) && !applied.has(p.op.opId)));
 
-    const messages = await Promise.all(toSend.map((p) => this.laneMessage(userKey, device, policy, p, reserved.has(p.op.opId), receivedAt)));
+    const messages = await Promise.all(toSend.map((p) => this.laneMessage(userKey, device, policy, p, holdsSlot(p.op.opId), receivedAt)));
     const { failed } = await this.publisher.publish(messages);
     if (failed.length > 0) {
       await this.limits.releasePending(userKey, failed.filter((id) => reserved.has(id)));
       throw new DependencyError("The sync lanes are unavailable; push again (accepted ops answer duplicate)");
     }
-    for (const p of toSend) results[p.index] = { opId: p.op.opId, status: "queued", priority: p.priority, lane: p.lane };
+    // A resent op keeps its `duplicate` answer: it was accepted before, whatever that attempt heard.
+    for (const p of toSend) results[p.index] = { opId: p.op.opId, status: resent.has(p.op.opId) ? "duplicate" : "queued", priority: p.priority, lane: p.lane };
     for (const p of limited) {
       const error = refusals.get(p.op.opId);
       if (error) results[p.index] = rejectedResult(p, error);
@@ -114,23 +121,24 @@ export class PushService {
 
   /**
    * The limits of the ops below priority 8, in order: push size, daily data, bandwidth (all
-   * for the whole request), then offline-queue slots per op. Answers the reserved opIds.
+   * for the whole request), then offline-queue slots per op. Answers the opIds reserved now
+   * and those whose slot was already held (pending, or applied: `appliedOps` tells which).
    */
   private async admit(
     userKey: string, policy: TierPolicy, limited: PlannedOp[], bytes: number, refusals: Map<string, LimitExceededError>, now: Date,
-  ): Promise<string[]> {
-    if (limited.length === 0) return [];
+  ): Promise<{ reserved: string[]; alreadyPending: string[] }> {
+    if (limited.length === 0) return { reserved: [], alreadyPending: [] };
     const size = checkPushBytes({ policy, bytes, priority: 1 });
     const daily = size.ok ? await this.limits.chargeDaily(userKey, policy, bytes, "push", now) : size;
     const bandwidth = daily.ok ? await this.limits.takeBandwidth(userKey, policy, bytes, now) : daily;
     if (!bandwidth.ok) {
       if (daily.ok) await this.limits.refundDaily(userKey, bytes, now);
       refuse(refusals, limited, bandwidth.error);
-      return [];
+      return { reserved: [], alreadyPending: [] };
     }
     const reservation = await this.limits.reservePending(userKey, limited.map((p) => p.op.opId), policy, now);
     if (reservation.error) refuse(refusals, limited.filter((p) => reservation.refused.includes(p.op.opId)), reservation.error);
-    return reservation.reserved;
+    return { reserved: reservation.reserved, alreadyPending: reservation.duplicates };
   }
 
   private async applyCrisis(userKey: string, deviceId: string, p: PlannedOp): Promise<SyncOpResult> {

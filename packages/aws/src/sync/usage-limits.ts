@@ -37,7 +37,7 @@ const OK: Check<never> = { ok: true };
 export interface Reservation {
   /** Counted as pending: enqueue these. */
   reserved: string[];
-  /** Already pending or already applied: answered `duplicate`, not enqueued again. */
+  /** Already pending or already applied: enqueued again only while their op record is missing (see PushService). */
   duplicates: string[];
   /** Over the offline queue limit, with everything after them (so one entity's ops never skip ahead). */
   refused: string[];

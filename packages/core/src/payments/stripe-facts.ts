@@ -19,10 +19,16 @@ export interface StripeFactsConfig {
   priceTiers: PriceTierMap;
 }
 
+/**
+ * Stripe ids are at most 255 characters (its API reference); a longer one is malformed, and
+ * would not fit a DynamoDB key (`EVENT#<id>`) or a lane message either.
+ */
+const stripeIdSchema = z.string().min(1).max(255);
+
 /** The event envelope; `data.object` is parsed per event type. */
 export const stripeEventSchema = z.object({
-  id: z.string().min(1),
-  type: z.string().min(1),
+  id: stripeIdSchema,
+  type: z.string().min(1).max(255),
   // Ordering keys pad seconds to 12 digits, so anything beyond is malformed rather than "late".
   created: z.number().int().nonnegative().lt(1e12),
   data: z.object({ object: z.unknown() }),
@@ -96,16 +102,16 @@ export type StripeFact =
 // --- wire shapes: only what is read; unknown keys are stripped, never kept ---
 
 /** Expandable references arrive as an id or as the expanded object. */
-const idRef = z.union([z.string().min(1), z.object({ id: z.string().min(1) })]).transform((v) =>
+const idRef = z.union([stripeIdSchema, z.object({ id: stripeIdSchema })]).transform((v) =>
   typeof v === "string" ? v : v.id,
 );
 const metadataSchema = z.record(z.string(), z.unknown()).nullish();
 const priceSchema = z.object({
-  id: z.string().min(1),
+  id: stripeIdSchema,
   lookup_key: z.string().nullish(),
   metadata: metadataSchema,
 });
-const priceRef = z.union([z.string().min(1), priceSchema]);
+const priceRef = z.union([stripeIdSchema, priceSchema]);
 // Stripe metadata is set by our own backend; a user id must still look like one to be trusted.
 const userIdSchema = z.string().trim().min(1).max(256).regex(/^[^\s]+$/);
 
@@ -146,7 +152,7 @@ const checkoutSchema = z.object({
   client_reference_id: z.string().nullish(),
   metadata: metadataSchema,
 });
-const customerSchema = z.object({ id: z.string().min(1), metadata: metadataSchema });
+const customerSchema = z.object({ id: stripeIdSchema, metadata: metadataSchema });
 
 function parse<T extends z.ZodType>(schema: T, value: unknown, what: string): z.infer<T> {
   const result = schema.safeParse(value);
