@@ -113,6 +113,12 @@ export const wrongValue: fc.Arbitrary<unknown> = fc.oneof(
   ),
 );
 
+/**
+ * The value as the server will see it once sent as JSON (`NaN` and `Infinity` become `null`,
+ * `-0` becomes `0`): what a route's oracle must judge, or it would judge another request.
+ */
+const asSent = ({ label, value }: Labelled<unknown>): Labelled<unknown> => ({ label, value: JSON.parse(JSON.stringify(value)) as unknown });
+
 /** One change to a valid body: a field of the wrong type, a field removed, or an unknown field added. */
 export function mutated(sample: unknown): fc.Arbitrary<Labelled<unknown>> {
   const all = paths(sample);
@@ -131,7 +137,7 @@ export function mutated(sample: unknown): fc.Arbitrary<Labelled<unknown>> {
       fc.constantFrom(...all).map((path) => ({ label: `without ${describePath(path)}`, value: deleteAt(sample, path) })),
     );
   }
-  return fc.oneof(...options);
+  return fc.oneof(...options).map(asSent);
 }
 
 /** A huge string somewhere in a valid body: as a field's value, as an unknown field, or as a key. */
@@ -146,7 +152,7 @@ export function withHugeString(sample: unknown): fc.Arbitrary<Labelled<unknown>>
       return { label: `a key of ${huge.label} at ${describePath(parentPath)}`, value: setAt(sample, parentPath, { ...base, [huge.value]: 1 }) };
     }
     return { label: `${describePath(path)} = ${huge.label}`, value: setAt(sample, path, huge.value) };
-  });
+  }).map(asSent);
 }
 
 /** Deep nesting in place of a field of a valid body, or as the whole body. */

@@ -40,7 +40,7 @@ describe("emulator faults", () => {
     await eventually(async () => (emulatorPid("dynamodb") !== pid ? true : undefined), 10_000);
   });
 
-  it("delivers a message accepted before the queue emulator died, exactly once, after it restarts", async () => {
+  it("delivers a message accepted before the queue emulator died, exactly once, after it restarts", { timeout: 120_000 }, async () => {
     // Prepare
     const userId = `fault-sqs-${Date.now()}`;
     const userKey = pseudonymousKey(rt.secrets.pseudonymSecret, userId, "u");
@@ -55,9 +55,11 @@ describe("emulator faults", () => {
     };
     const pid = emulatorPid("sqs");
 
-    // Act: the queue dies right after accepting the message, before or while it is polled
+    // Act: the queue dies right after accepting the message, before or while it is polled.
+    // The Realtime lane: a message received just before the kill waits out the lane's
+    // visibility timeout (30 s here; 120 s on Background) before it is delivered again.
     await rt.sqs.send(new SendMessageCommand({
-      QueueUrl: rt.resources.queues.Background.url, MessageBody: JSON.stringify(message),
+      QueueUrl: rt.resources.queues.Realtime.url, MessageBody: JSON.stringify(message),
       MessageGroupId: `${userKey}#0`, MessageDeduplicationId: message.opId,
     }));
     process.kill(pid!, "SIGKILL");
@@ -66,7 +68,7 @@ describe("emulator faults", () => {
     // Assess
     const entity = await eventually(async () => (await rt.dynamo.send(new GetCommand({
       TableName: rt.resources.tables.Sync, Key: { pk: `USER#${userKey}`, sk: "ENTITY#history#h1" },
-    }))).Item, 30_000);
+    }))).Item, 50_000);
     expect(entity.version).toBe(1);
     const op = await rt.dynamo.send(new GetCommand({ TableName: rt.resources.tables.Sync, Key: { pk: `USER#${userKey}`, sk: `OP#${message.opId}` } }));
     expect(op.Item?.outcome).toBe("applied");

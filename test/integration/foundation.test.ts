@@ -105,7 +105,7 @@ describe("the local runtime", () => {
       }));
       const depth = Number(Attributes?.ApproximateNumberOfMessages ?? 0);
       return depth > 0 ? depth : undefined;
-    }, 30_000);
+    }, 45_000);
     expect(dlqDepth).toBe(1);
   });
 });

@@ -17,7 +17,7 @@ export interface PollerOptions {
   queues: Record<LaneId, { url: string; arn: string }>;
   /** Local pollers per lane; default a fifth of the lane's AWS maxConcurrency, at least one. */
   pollersPerLane?: number;
-  /** Seconds before a failed message is retried locally (AWS waits the visibility timeout). */
+  /** Seconds before a failed message is first retried locally, doubling with each receive. */
   retryDelaySeconds?: number;
   onError?: (lane: LaneId, error: unknown) => void;
 }
@@ -97,7 +97,13 @@ export function startPollers(options: PollerOptions): { stop(): Promise<void> } 
     if (retry.length > 0) {
       await client.send(new ChangeMessageVisibilityBatchCommand({
         QueueUrl: queue.url,
-        Entries: retry.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle ?? "", VisibilityTimeout: retryDelay })),
+        // Backing off with each receive (1, 2, 4, 4 … s): an emulator restarting for a few
+        // seconds does not push messages to the DLQ locally (AWS waits the visibility timeout).
+        Entries: retry.map((m, i) => ({
+          Id: String(i),
+          ReceiptHandle: m.ReceiptHandle ?? "",
+          VisibilityTimeout: Math.min(def.visibilityTimeoutSeconds, 4 * retryDelay, retryDelay * 2 ** (Number(m.Attributes?.ApproximateReceiveCount ?? 1) - 1)),
+        })),
       }));
     }
   }

@@ -41,7 +41,7 @@ export const OPERATIONS: readonly Operation[] = [
     responses: { 200: "SyncPullResponse" }, errors: [...AUTH_ERRORS, 429],
   },
   { route: "GET /v1/sync/conflicts", summary: "Open manual conflicts", auth: true, responses: { 200: "ConflictListResponse" }, errors: [401] },
-  { route: "POST /v1/sync/conflicts/{conflictId}/resolve", summary: "Resolve a manual conflict", auth: true, deviceHeader: "optional", body: "ConflictResolveRequest", responses: { 200: "ConflictResolveResponse" }, errors: [...AUTH_ERRORS, 409] },
+  { route: "POST /v1/sync/conflicts/{conflictId}/resolve", summary: "Resolve a manual conflict", auth: true, deviceHeader: "optional", body: "ConflictResolveRequest", responses: { 200: "ConflictResolveResponse" }, errors: [...AUTH_ERRORS, 409, 413] },
   { route: "POST /v1/sessions/{sessionId}/handoff", summary: "Hand a session to another device", auth: true, body: "HandoffRequest", responses: { 200: "HandoffResponse" }, errors: [...AUTH_ERRORS, 413] },
   { route: "GET /v1/crisis/resources", summary: "988 hotline, safety plan, emergency contacts — for every user", auth: true, responses: { 200: "CrisisResourcesResponse" }, errors: [401] },
   { route: "POST /v1/crisis/activate", summary: "Crisis mode on all devices; answers with the resources", auth: true, body: "CrisisActivateRequest", responses: { 200: "CrisisResourcesResponse" }, errors: AUTH_ERRORS },
