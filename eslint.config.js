@@ -1,6 +1,7 @@
 import js from "@eslint/js";
 import globals from "globals";
 import tseslint from "typescript-eslint";
+import layers from "./scripts/lint/layers.js";
 
 export default tseslint.config(
   { ignores: ["node_modules/**", ".sst/**", ".sst.config.*", "cdk.out/**", ".paysync/**", ".test-output/**", "docs/**"] },
@@ -13,6 +14,12 @@ export default tseslint.config(
       "@typescript-eslint/consistent-type-imports": ["error", { fixStyle: "inline-type-imports", disallowTypeAnnotations: false }],
       "no-console": "off",
     },
+  },
+  {
+    // The layers of docs/ARCHITECTURE.md: which folder may import which.
+    files: ["**/*.ts", "**/*.mjs", "**/*.js"],
+    plugins: { paysync: layers },
+    rules: { "paysync/layers": "error" },
   },
   {
     // The domain stays free of AWS: adapters live in packages/aws.

@@ -1,5 +1,5 @@
 import type { SSTConfig } from "sst";
-import { METRICS_NAMESPACE } from "./packages/aws/src/resources.js";
+import { METRICS_NAMESPACE } from "@paysync/aws/resources";
 import { Alarms } from "./stacks/Alarms.js";
 import { Api } from "./stacks/Api.js";
 import { Jobs } from "./stacks/Jobs.js";

@@ -16,33 +16,34 @@ import {
   SafetyPlanSchema,
 } from "@paysync/core/api/crisis";
 import { DeviceIdHeadersSchema } from "@paysync/core/api/common";
+import type { RouteKeyOf } from "@paysync/core/api/routes";
 import { PaysyncError } from "@paysync/core/errors";
-import { CrisisService } from "@paysync/aws/crisis/crisis-service";
-import { recordCrisisCall, type CrisisRoute } from "@paysync/aws/crisis/crisis-telemetry";
-import { callerId, errorResponse, httpHandler, json, parseBody, parseValue, type HttpEvent, type HttpResult } from "@paysync/aws/http";
-import { userKeyFor } from "@paysync/aws/identity";
+import { callerId, errorResponse, httpHandler, json, parseBody, parseValue, type HttpEvent, type HttpResult } from "@paysync/aws/base/http";
+import type { CrisisRoute } from "@paysync/aws/crisis/crisis-telemetry";
+import { userKeyFor } from "@paysync/aws/crypto/pseudonyms";
+import { wiring } from "@paysync/aws/wiring";
 
-const service = new CrisisService();
+const service = () => wiring.crisisService();
 
 type CrisisRouteHandler = (event: HttpEvent, userKey: string) => Promise<HttpResult>;
 
-const ROUTES: Record<string, { name: CrisisRoute; entityType: string; run: CrisisRouteHandler }> = {
+const ROUTES: Record<RouteKeyOf<"Crisis">, { name: CrisisRoute; entityType: string; run: CrisisRouteHandler }> = {
   "GET /v1/crisis/resources": {
     name: "resources", entityType: "crisis_state",
-    run: async (_event, userKey) => json(200, CrisisResourcesResponseSchema.parse(await service.resources(userKey))),
+    run: async (_event, userKey) => json(200, CrisisResourcesResponseSchema.parse(await service().resources(userKey))),
   },
   "POST /v1/crisis/activate": {
     name: "activate", entityType: "crisis_state",
     run: async (event, userKey) => {
       const request = parseBody(event, CrisisActivateRequestSchema);
-      return json(200, CrisisResourcesResponseSchema.parse(await service.activate(userKey, request)));
+      return json(200, CrisisResourcesResponseSchema.parse(await service().activate(userKey, request)));
     },
   },
   "POST /v1/crisis/resolve": {
     name: "resolve", entityType: "crisis_state",
     run: async (event, userKey) => {
       const { deviceId } = parseBody(event, CrisisResolveRequestSchema);
-      return json(200, CrisisResolveResponseSchema.parse(await service.resolve(userKey, deviceId)));
+      return json(200, CrisisResolveResponseSchema.parse(await service().resolve(userKey, deviceId)));
     },
   },
   "PUT /v1/crisis/safety-plan": {
@@ -50,7 +51,7 @@ const ROUTES: Record<string, { name: CrisisRoute; entityType: string; run: Crisi
     run: async (event, userKey) => {
       const { "x-device-id": deviceId } = parseValue(event.headers ?? {}, DeviceIdHeadersSchema, "headers");
       const plan = parseBody(event, SafetyPlanSchema);
-      const written = await service.putSafetyPlan(userKey, deviceId, plan);
+      const written = await service().putSafetyPlan(userKey, deviceId, plan);
       return json(200, CrisisWriteResponseSchema.parse({ entityType: "safety_plan", priority: 10, ...written }));
     },
   },
@@ -59,7 +60,7 @@ const ROUTES: Record<string, { name: CrisisRoute; entityType: string; run: Crisi
     run: async (event, userKey) => {
       const { "x-device-id": deviceId } = parseValue(event.headers ?? {}, DeviceIdHeadersSchema, "headers");
       const { contacts } = parseBody(event, EmergencyContactsRequestSchema);
-      const written = await service.putContacts(userKey, deviceId, contacts);
+      const written = await service().putContacts(userKey, deviceId, contacts);
       return json(200, CrisisWriteResponseSchema.parse({ entityType: "emergency_contacts", priority: 10, ...written }));
     },
   },
@@ -73,7 +74,7 @@ function outcomeOf(result: HttpResult, error: unknown): string {
 
 async function crisisRoute(event: HttpEvent, _context: Context): Promise<HttpResult> {
   const started = performance.now();
-  const route = ROUTES[event.routeKey];
+  const route = (ROUTES as Record<string, (typeof ROUTES)[RouteKeyOf<"Crisis">] | undefined>)[event.routeKey];
   if (!route) return json(404, { error: { code: "not_found", message: "No such route" } });
   let userKey: string | undefined;
   let result: HttpResult;
@@ -86,7 +87,7 @@ async function crisisRoute(event: HttpEvent, _context: Context): Promise<HttpRes
     result = errorResponse(error);
   }
   const latencyMs = performance.now() - started;
-  await recordCrisisCall({
+  await wiring.crisisTelemetry().record({
     route: route.name, outcome: outcomeOf(result, failure), latencyMs, entityType: route.entityType, priority: 10,
     ...(userKey === undefined ? {} : { userKey }),
   });

@@ -1,7 +1,7 @@
 // `npm run openapi`: writes docs/openapi.json from the zod schemas.
 import { writeFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { buildOpenApiDocument } from "../packages/core/src/api/openapi.js";
+import { buildOpenApiDocument } from "@paysync/core/api/openapi";
 
 const target = resolve(import.meta.dirname, "../docs/openapi.json");
 writeFileSync(target, `${JSON.stringify(buildOpenApiDocument(), null, 2)}\n`);

@@ -3,8 +3,8 @@ import * as cloudwatch from "aws-cdk-lib/aws-cloudwatch";
 import * as actions from "aws-cdk-lib/aws-cloudwatch-actions";
 import * as sns from "aws-cdk-lib/aws-sns";
 import { use, type StackContext } from "sst/constructs";
-import type { CrisisRoute } from "../packages/aws/src/crisis/crisis-telemetry.js";
-import { CRISIS_CAPACITY, METRICS_NAMESPACE } from "../packages/aws/src/resources.js";
+import type { CrisisRoute } from "@paysync/aws/crisis/crisis-telemetry";
+import { CRISIS_CAPACITY, METRICS_NAMESPACE } from "@paysync/aws/resources";
 import { Queues } from "./Queues.js";
 
 /**

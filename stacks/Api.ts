@@ -1,6 +1,6 @@
 import * as lambda from "aws-cdk-lib/aws-lambda";
 import { Api as HttpApi, use, type ApiRouteProps, type Function, type StackContext } from "sst/constructs";
-import { CRISIS_CAPACITY, ROUTES, type FunctionId } from "../packages/aws/src/resources.js";
+import { CRISIS_CAPACITY, ROUTES, type FunctionId } from "@paysync/aws/resources";
 import { createFunction } from "./grants.js";
 import { Queues } from "./Queues.js";
 import { Storage } from "./Storage.js";

@@ -1,5 +1,5 @@
 import { Cron, use, type Function, type StackContext } from "sst/constructs";
-import { FUNCTIONS, JOBS, type FunctionId, type JobId } from "../packages/aws/src/resources.js";
+import { FUNCTIONS, JOBS, type FunctionId, type JobId } from "@paysync/aws/resources";
 import { createFunction } from "./grants.js";
 import { Queues } from "./Queues.js";
 import { Storage } from "./Storage.js";

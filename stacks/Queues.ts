@@ -9,7 +9,7 @@ import {
   queueName,
   type FunctionId,
   type LaneId,
-} from "../packages/aws/src/resources.js";
+} from "@paysync/aws/resources";
 import { assertVisibilityCoversTimeout, consumeLane, createFunction, type Lane } from "./grants.js";
 import { Storage } from "./Storage.js";
 

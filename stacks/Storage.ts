@@ -8,7 +8,7 @@ import {
   type ParameterName,
   type SecretName,
   type TableId,
-} from "../packages/aws/src/resources.js";
+} from "@paysync/aws/resources";
 import { isEphemeralStage } from "./stage.js";
 
 /**

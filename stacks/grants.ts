@@ -17,7 +17,7 @@ import {
   type ParameterName,
   type SecretName,
   type TableId,
-} from "../packages/aws/src/resources.js";
+} from "@paysync/aws/resources";
 
 /**
  * Least-privilege wiring shared by every function (routes, lane consumers, jobs).

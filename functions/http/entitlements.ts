@@ -1,10 +1,8 @@
 import { EntitlementsResponseSchema } from "@paysync/core/api";
 import { entitlementsFor } from "@paysync/core/payments/entitlements";
-import { callerId, httpHandler, json } from "@paysync/aws/http";
-import { userKeyFor } from "@paysync/aws/identity";
-import { PaymentStateRepository } from "@paysync/aws/payments/payment-state-repository";
-
-const payments = new PaymentStateRepository();
+import { callerId, httpHandler, json } from "@paysync/aws/base/http";
+import { userKeyFor } from "@paysync/aws/crypto/pseudonyms";
+import { wiring } from "@paysync/aws/wiring";
 
 /**
  * `GET /v1/me/entitlements`: tier, status, grace end, feature flags, the full policy,
@@ -12,6 +10,6 @@ const payments = new PaymentStateRepository();
  * period past its end reads as `free` even before the expiry job has run.
  */
 export const handler = httpHandler(async (event) => {
-  const stored = await payments.get(userKeyFor(callerId(event)));
+  const stored = await wiring.paymentState().get(userKeyFor(callerId(event)));
   return json(200, EntitlementsResponseSchema.parse(entitlementsFor(stored?.state, Date.now())));
 });

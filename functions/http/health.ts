@@ -1,10 +1,11 @@
 import { DescribeKeyCommand } from "@aws-sdk/client-kms";
 import { GetQueueAttributesCommand } from "@aws-sdk/client-sqs";
 import { GetCommand } from "@aws-sdk/lib-dynamodb";
-import { documentClient, kmsClient, sqsClient } from "@paysync/aws/clients";
-import { parameter, queueUrl, tableName } from "@paysync/aws/config";
-import { httpHandler, json } from "@paysync/aws/http";
+import { documentClient, kmsClient, sqsClient } from "@paysync/aws/base/clients";
+import { config } from "@paysync/aws/base/config";
+import { httpHandler, json } from "@paysync/aws/base/http";
 import { LANES, TABLES, type LaneId, type TableId } from "@paysync/aws/resources";
+import { HEALTH_PROBE_KEY } from "@paysync/aws/store/keys";
 
 interface Check {
   ok: boolean;
@@ -29,9 +30,9 @@ export const handler = httpHandler(async () => {
   const tableIds = Object.keys(TABLES) as TableId[];
   const laneIds = Object.keys(LANES) as LaneId[];
   const [tables, lanes, key] = await Promise.all([
-    Promise.all(tableIds.map((id) => timed(() => documentClient().send(new GetCommand({ TableName: tableName(id), Key: { pk: "health", sk: "health" } }))))),
-    Promise.all(laneIds.map((id) => timed(() => sqsClient().send(new GetQueueAttributesCommand({ QueueUrl: queueUrl(id), AttributeNames: ["QueueArn"] }))))),
-    timed(() => kmsClient().send(new DescribeKeyCommand({ KeyId: parameter("KMS_KEY_ARN") }))),
+    Promise.all(tableIds.map((id) => timed(() => documentClient().send(new GetCommand({ TableName: config.table(id), Key: HEALTH_PROBE_KEY }))))),
+    Promise.all(laneIds.map((id) => timed(() => sqsClient().send(new GetQueueAttributesCommand({ QueueUrl: config.queue(id), AttributeNames: ["QueueArn"] }))))),
+    timed(() => kmsClient().send(new DescribeKeyCommand({ KeyId: config.parameter("KMS_KEY_ARN") }))),
   ]);
   const dependencies = {
     dynamodb: Object.fromEntries(tableIds.map((id, i) => [id, tables[i]])),

@@ -1,9 +1,7 @@
 import { DeviceIdHeadersSchema, SyncPullQuerySchema } from "@paysync/core/api";
-import { callerId, header, httpHandler, parseValue } from "@paysync/aws/http";
-import { userKeyFor } from "@paysync/aws/identity";
-import { PullService } from "@paysync/aws/sync/pull-service";
-
-let service: PullService | undefined;
+import { callerId, header, httpHandler, parseValue } from "@paysync/aws/base/http";
+import { userKeyFor } from "@paysync/aws/crypto/pseudonyms";
+import { wiring } from "@paysync/aws/wiring";
 
 /** `Accept-Encoding` names gzip with a non-zero quality. */
 function acceptsGzip(value: string | undefined): boolean {
@@ -22,8 +20,7 @@ export const handler = httpHandler(async (event) => {
   const userKey = userKeyFor(callerId(event));
   const { "x-device-id": deviceId } = parseValue(event.headers ?? {}, DeviceIdHeadersSchema, "headers");
   const { cursor, limit } = parseValue(event.queryStringParameters ?? {}, SyncPullQuerySchema, "query");
-  service ??= new PullService();
-  const page = await service.pull({ userKey, deviceId, cursor, limit, acceptsGzip: acceptsGzip(header(event, "accept-encoding")), now: new Date() });
+  const page = await wiring.pullService().pull({ userKey, deviceId, cursor, limit, acceptsGzip: acceptsGzip(header(event, "accept-encoding")), now: new Date() });
   const headers: Record<string, string> = { "content-type": "application/json", "cache-control": "no-store", vary: "accept-encoding" };
   if (!page.gzipped) return { statusCode: 200, headers, body: page.body.toString("utf8") };
   return { statusCode: 200, headers: { ...headers, "content-encoding": "gzip" }, body: page.body.toString("base64"), isBase64Encoded: true };

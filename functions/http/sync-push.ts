@@ -1,11 +1,8 @@
 import { DeviceIdHeadersSchema, SyncPushRequestSchema, SyncPushResponseSchema } from "@paysync/core/api";
 import { PaysyncError } from "@paysync/core/errors";
-import { callerId, httpHandler, json, parseBody, parseValue } from "@paysync/aws/http";
-import { userKeyFor } from "@paysync/aws/identity";
-import { PushService } from "@paysync/aws/sync/push-service";
-import { auditSync } from "@paysync/aws/sync/sync-telemetry";
-
-let service: PushService | undefined;
+import { callerId, httpHandler, json, parseBody, parseValue } from "@paysync/aws/base/http";
+import { userKeyFor } from "@paysync/aws/crypto/pseudonyms";
+import { wiring } from "@paysync/aws/wiring";
 
 /**
  * `POST /v1/sync/push` (header `X-Device-Id`): 200 with a result per op (some possibly
@@ -17,10 +14,9 @@ export const handler = httpHandler(async (event) => {
   const userKey = userKeyFor(callerId(event));
   const { "x-device-id": deviceId } = parseValue(event.headers ?? {}, DeviceIdHeadersSchema, "headers");
   const { ops } = parseBody(event, SyncPushRequestSchema);
-  service ??= new PushService();
-  const { results, answer } = await service.push({ userKey, deviceId, ops, receivedAt });
+  const { results, answer } = await wiring.pushService().push({ userKey, deviceId, ops, receivedAt });
   const body = SyncPushResponseSchema.parse({ results });
-  await auditSync("sync.push", { userKey, outcome: answer.status === 200 ? "ok" : answer.limit, latencyMs: Date.now() - receivedAt.getTime() });
+  await wiring.syncTelemetry().audit("sync.push", { userKey, outcome: answer.status === 200 ? "ok" : answer.limit, latencyMs: Date.now() - receivedAt.getTime() });
   if (answer.status === 429) {
     throw new PaysyncError("limit_exceeded", answer.message, { limit: answer.limit, retryAfterSeconds: answer.retryAfterSeconds, results: body.results });
   }

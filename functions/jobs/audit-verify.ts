@@ -1,6 +1,7 @@
-import type { Context, ScheduledEvent } from "aws-lambda";
 import { jobClock } from "@paysync/core/jobs/day-window";
+import { scheduledJob } from "@paysync/aws/base/job";
 import { runAuditVerify } from "@paysync/aws/jobs/audit-verify";
+import { wiring } from "@paysync/aws/wiring";
 
 /**
  * Scheduled daily (`JOBS.AuditVerify`): verifies the audit hash chains (sealed days against
@@ -9,11 +10,12 @@ import { runAuditVerify } from "@paysync/aws/jobs/audit-verify";
  * clock is that time but never later than the wall clock: a day is sealed only once it is
  * really over, whatever time an event claims.
  */
-export const handler = async (event: Partial<ScheduledEvent>, context?: Context) => {
+export const handler = scheduledJob("audit-verify", (event, context) => {
   const scheduled = jobClock(event.time, new Date());
   return runAuditVerify({
     now: new Date(Math.min(scheduled.getTime(), Date.now())),
     runKey: scheduled.toISOString(),
+    audit: wiring.audit(),
     ...(context ? { remainingMs: () => context.getRemainingTimeInMillis() } : {}),
   });
-};
+});

@@ -1,9 +1,10 @@
-import { SqsFifoPartialProcessorAsync, processPartialResponse } from "@aws-lambda-powertools/batch";
-import type { Context, SQSEvent, SQSRecord } from "aws-lambda";
-import { logger } from "@paysync/aws/observability";
-import { OpApplier } from "@paysync/aws/sync/op-applier";
-import { SyncOpMessageSchema } from "@paysync/aws/sync/op-message";
-import { recordApply } from "@paysync/aws/sync/sync-telemetry";
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
+import { SyncOpMessageSchema } from "@paysync/core/sync/op-message";
+import { logger } from "@paysync/aws/base/observability";
+import { fifoWorker } from "@paysync/aws/base/worker";
+import type { OpApplier } from "@paysync/aws/sync/op-applier";
+import type { SyncTelemetry } from "@paysync/aws/sync/sync-telemetry";
+import { wiring } from "@paysync/aws/wiring";
 
 /** What the worker needs of an applier (an interface, so tests can inject faults). */
 export interface Applier {
@@ -18,26 +19,21 @@ export interface Applier {
  * order; other groups go on. A redelivered op that had already committed is a duplicate.
  *
  * @example
- * export const handler = createSyncWorker(new OpApplier());
+ * export const handler = createSyncWorker(wiring.opApplier(), wiring.syncTelemetry());
  */
-export function createSyncWorker(applier: Applier) {
-  async function applyRecord(record: SQSRecord): Promise<void> {
+export function createSyncWorker(applier: Applier, telemetry: SyncTelemetry) {
+  return fifoWorker(async (record: SQSRecord) => {
     const op = SyncOpMessageSchema.parse(JSON.parse(record.body));
     const result = await applier.apply(op);
     const latencyMs = Date.now() - op.enqueuedAtMs;
     logger.debug("op applied", { outcome: result.outcome, priority: op.priority, entityType: op.entityType, latencyMs });
-    await recordApply({ userKey: op.userKey, entityType: op.entityType, priority: op.priority, outcome: result.outcome, latencyMs });
-  }
-
-  return async (event: SQSEvent, context: Context) => {
-    const processor = new SqsFifoPartialProcessorAsync();
-    return processPartialResponse(event, applyRecord, processor, { context, skipGroupOnError: true });
-  };
+    await telemetry.recordApply({ userKey: op.userKey, entityType: op.entityType, priority: op.priority, outcome: result.outcome, latencyMs });
+  });
 }
 
-let applier: OpApplier | undefined;
+let worker: ReturnType<typeof createSyncWorker> | undefined;
 
-export const handler = (event: SQSEvent, context: Context) => {
-  applier ??= new OpApplier();
-  return createSyncWorker(applier)(event, context);
+export const handler = (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
+  worker ??= createSyncWorker(wiring.opApplier(), wiring.syncTelemetry());
+  return worker(event, context);
 };

@@ -7,17 +7,19 @@
  */
 import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
 import { PutCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
-import { EMPTY_HEAD, sealEntry, type ChainHead } from "../../packages/core/src/audit/chain.js";
-import { handlerEnvironment } from "../../packages/local/src/environment.js";
-import { readRuntimeState } from "../../packages/local/src/runtime.js";
-import { loadSettings } from "../../packages/local/src/settings.js";
+import { EMPTY_HEAD, sealEntry, type ChainHead } from "@paysync/core/audit/chain";
+import { handlerEnvironment } from "@paysync/local/environment";
+import { readRuntimeState } from "@paysync/local/runtime";
+import { loadSettings } from "@paysync/local/settings";
 
 const settings = loadSettings();
 const state = readRuntimeState(settings.dataDir);
 if (!state) throw new Error(`no running service in ${settings.dataDir}`);
 Object.assign(process.env, handlerEnvironment(settings, state.endpoints, state.resources));
-const { appendAudit, auditPartition, auditSortKey } = await import("../../packages/aws/src/audit/audit-log.js");
-const { documentClient } = await import("../../packages/aws/src/clients.js");
+const { wiring } = await import("@paysync/aws/wiring");
+const { auditChainPartition: auditPartition, auditEntrySortKey: auditSortKey } = await import("@paysync/aws/store/keys");
+const appendAudit = (entry: Parameters<ReturnType<typeof wiring.audit>["append"]>[0]) => wiring.audit().append(entry);
+const { documentClient } = await import("@paysync/aws/base/clients");
 const table = state.resources.tables.Audit!;
 const USER_KEY = `u_${"b".repeat(32)}`;
 const run = Date.now().toString(36);

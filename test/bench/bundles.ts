@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { build } from "esbuild";
-import { FUNCTIONS, type FunctionId } from "../../packages/aws/src/resources.js";
+import { FUNCTIONS, type FunctionId } from "@paysync/aws/resources";
 
 const ROOT = resolve(import.meta.dirname, "../..");
 

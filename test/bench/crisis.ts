@@ -1,6 +1,7 @@
 import { GetCommand, QueryCommand, TransactWriteCommand } from "@aws-sdk/lib-dynamodb";
 import type { BenchService } from "./service.js";
 import { pool, timed } from "./stats.js";
+import { DEVICE_PREFIX, deviceKey, entityKey, feedCounterKey, feedEntryKey, historyKey, userPartition } from "@paysync/aws/store/keys";
 
 const LOW_PRIORITY_TYPES = ["check_in", "history", "cached_content", "mood_entry", "user_profile"] as const;
 
@@ -71,24 +72,25 @@ export async function flood(
  */
 export async function rawCrisisRoundTrips(svc: BenchService, devices: number, count: number): Promise<number[]> {
   const table = svc.state.resources.tables.Sync;
-  const pk = `USER#raw-${svc.unique("u")}`;
+  const userKey = `raw-${svc.unique("u")}`;
+  const pk = userPartition(userKey);
   const payload = "x".repeat(600);
   const samples: number[] = [];
   for (let i = 0; i < count; i++) {
     const [, ms] = await timed(async () => {
       await Promise.all([
-        svc.dynamo.send(new QueryCommand({ TableName: table, KeyConditionExpression: "pk = :pk AND begins_with(sk, :p)", ExpressionAttributeValues: { ":pk": pk, ":p": "DEVICE#" } })),
-        svc.dynamo.send(new GetCommand({ TableName: table, Key: { pk, sk: "ENTITY#crisis_state#current" }, ConsistentRead: true })),
-        svc.dynamo.send(new GetCommand({ TableName: table, Key: { pk, sk: "FEEDSEQ" }, ConsistentRead: true })),
+        svc.dynamo.send(new QueryCommand({ TableName: table, KeyConditionExpression: "pk = :pk AND begins_with(sk, :p)", ExpressionAttributeValues: { ":pk": pk, ":p": DEVICE_PREFIX } })),
+        svc.dynamo.send(new GetCommand({ TableName: table, Key: entityKey(userKey, "crisis_state", "current"), ConsistentRead: true })),
+        svc.dynamo.send(new GetCommand({ TableName: table, Key: feedCounterKey(userKey), ConsistentRead: true })),
       ]);
       await svc.dynamo.send(new TransactWriteCommand({
         TransactItems: [
-          { Put: { TableName: table, Item: { pk, sk: "ENTITY#crisis_state#current", version: i + 1, payloadCipher: payload } } },
-          { Put: { TableName: table, Item: { pk, sk: `HIST#crisis_state#current#${i}`, payloadCipher: payload } } },
-          { Put: { TableName: table, Item: { pk, sk: "DEVICE#d0", crisisMode: true } } },
-          { Update: { TableName: table, Key: { pk, sk: "FEEDSEQ" }, UpdateExpression: "SET seq = :n", ExpressionAttributeValues: { ":n": i + 1 } } },
+          { Put: { TableName: table, Item: { ...entityKey(userKey, "crisis_state", "current"), version: i + 1, payloadCipher: payload } } },
+          { Put: { TableName: table, Item: { ...historyKey(userKey, "crisis_state", "current", i), payloadCipher: payload } } },
+          { Put: { TableName: table, Item: { ...deviceKey(userKey, "d0"), crisisMode: true } } },
+          { Update: { TableName: table, Key: feedCounterKey(userKey), UpdateExpression: "SET seq = :n", ExpressionAttributeValues: { ":n": i + 1 } } },
           ...Array.from({ length: devices - 1 }, (_, d) => ({
-            Put: { TableName: table, Item: { pk: `FEED#${pk}#d${d + 1}`, sk: String(i).padStart(16, "0"), payloadCipher: payload } },
+            Put: { TableName: table, Item: { ...feedEntryKey(userKey, `d${d + 1}`, i), payloadCipher: payload } },
           })),
         ],
       }));

@@ -1,6 +1,7 @@
 import { BatchGetCommand } from "@aws-sdk/lib-dynamodb";
 import type { BenchService } from "./service.js";
 import { pool, timed } from "./stats.js";
+import { opRecordKey } from "@paysync/aws/store/keys";
 
 /** Entity types a premium user pushes, by the priority the server gives them. */
 export const CLASS_BY_PRIORITY: Record<number, string> = {
@@ -51,7 +52,7 @@ export async function waitApplied(svc: BenchService, pushed: PushedOp[], timeout
     if (Date.now() > deadline) throw new Error(`${remaining.length} ops not applied within ${timeoutMs} ms`);
     const done = new Set<string>();
     for (let i = 0; i < remaining.length; i += 100) {
-      const keys = remaining.slice(i, i + 100).map((op) => ({ pk: `USER#${op.user.userKey}`, sk: `OP#${op.opId}` }));
+      const keys = remaining.slice(i, i + 100).map((op) => opRecordKey(op.user.userKey, op.opId));
       const result = await svc.dynamo.send(new BatchGetCommand({ RequestItems: { [table]: { Keys: keys } } }));
       for (const item of result.Responses?.[table] ?? []) done.add(String(item.sk).slice(3));
     }

@@ -1,8 +1,9 @@
 import { BatchWriteCommand } from "@aws-sdk/lib-dynamodb";
-import { encodeCursor } from "../../packages/core/src/sync/cursor.js";
-import { PayloadCipher } from "../../packages/aws/src/envelope.js";
+import { encodeCursor } from "@paysync/core/sync/cursor";
+import { PayloadCipher } from "@paysync/aws/crypto/envelope";
 import type { BenchService } from "./service.js";
 import { pool } from "./stats.js";
+import { feedEntryKey } from "@paysync/aws/store/keys";
 
 /**
  * A device whose feed holds `entries` changes, written straight into its feed partition
@@ -21,7 +22,7 @@ export async function seedFeed(svc: BenchService, entries: number) {
       return {
         PutRequest: {
           Item: {
-            pk: `FEED#${user.userKey}#${deviceId}`, sk: String(seq).padStart(16, "0"), seq, entityType: "check_in",
+            ...feedEntryKey(user.userKey, deviceId, seq), seq, entityType: "check_in",
             entityId: `e${seq % 500}`, version: 1 + Math.floor(seq / 500), action: "upsert", payloadCipher, priority: 4,
             originDeviceId: user.deviceIds[0], createdAt, expiresAt: Math.floor(Date.now() / 1000) + 86_400,
           },

@@ -4,10 +4,10 @@
  * measured in one run (the machine is shared and noisy); nothing here is a test.
  * BENCH_REPEATS (default 3) sets the repeats of each figure.
  */
-import { PayloadCipher } from "../../packages/aws/src/envelope.js";
-import { PRIORITY_LEVELS } from "../../packages/core/src/sync/entities.js";
-import { FUNCTIONS, type FunctionId } from "../../packages/aws/src/resources.js";
-import { handlerEnvironment } from "../../packages/local/src/environment.js";
+import { PayloadCipher } from "@paysync/aws/crypto/envelope";
+import { PRIORITY_LEVELS } from "@paysync/core/sync/entities";
+import { FUNCTIONS, type FunctionId } from "@paysync/aws/resources";
+import { handlerEnvironment } from "@paysync/local/environment";
 import { measureBundles } from "./bundles.js";
 import { crisisActivations, flood, rawCrisisRoundTrips } from "./crisis.js";
 import { laneThroughput, pushOps, waitApplied } from "./lanes.js";
@@ -23,7 +23,8 @@ const started = Date.now();
 
 const svc = await startBenchService();
 Object.assign(process.env, handlerEnvironment({ port: 0, dataDir: "", priceTiers: {}, secrets: svc.secrets }, svc.state.endpoints, svc.state.resources));
-const { readAuditEntries } = await import("../../packages/aws/src/audit/audit-log.js");
+const { wiring } = await import("@paysync/aws/wiring");
+const readAuditEntries = (range: { from?: Date; to?: Date }) => wiring.audit().entries(range);
 
 async function auditLatencies(action: string, from: Date, to: Date, priority?: number): Promise<number[]> {
   const entries = await readAuditEntries({ from, to });

@@ -5,13 +5,14 @@ import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { KMSClient } from "@aws-sdk/client-kms";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { DynamoDBDocumentClient, PutCommand } from "@aws-sdk/lib-dynamodb";
-import { pseudonymousKey } from "../../packages/core/src/pii.js";
-import type { Tier } from "../../packages/core/src/tiers.js";
-import { signDevToken } from "../../packages/local/src/jwt.js";
-import { localClientConfig } from "../../packages/local/src/provision.js";
-import type { RuntimeState } from "../../packages/local/src/runtime.js";
-import type { LocalSecrets } from "../../packages/local/src/settings.js";
+import { pseudonymousKey } from "@paysync/core/pii";
+import type { Tier } from "@paysync/core/tiers";
+import { signDevToken } from "@paysync/local/jwt";
+import { localClientConfig } from "@paysync/local/provision";
+import type { RuntimeState } from "@paysync/local/runtime";
+import type { LocalSecrets } from "@paysync/local/settings";
 import { startRuntimeProcess, stopRuntimeProcess, TEST_OUTPUT_DIR } from "../helpers/global-setup.js";
+import { paymentStateKey } from "@paysync/aws/store/keys";
 
 export interface HttpResult {
   status: number;
@@ -55,7 +56,7 @@ export async function startBenchService() {
     async setTier(userId: string, tier: Tier) {
       await dynamo.send(new PutCommand({
         TableName: state.resources.tables.Payments,
-        Item: { pk: `USER#${pseudonymousKey(secrets.pseudonymSecret, userId, "u")}`, sk: "PAYMENT_STATE", tier, status: tier === "free" ? "none" : "active" },
+        Item: { ...paymentStateKey(pseudonymousKey(secrets.pseudonymSecret, userId, "u")), tier, status: tier === "free" ? "none" : "active" },
       }));
     },
     async user(label: string, devices: number, tier?: Tier) {

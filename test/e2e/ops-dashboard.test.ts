@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { OpsSummarySchema } from "../../packages/core/src/ops/summary-schema.js";
+import { OpsSummarySchema } from "@paysync/core/ops/summary-schema";
 import { useRuntime } from "../helpers/runtime.js";
 
 const rt = useRuntime();

@@ -3,8 +3,8 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { signDevToken } from "../../packages/local/src/jwt.js";
-import type { LocalSecrets } from "../../packages/local/src/settings.js";
+import { signDevToken } from "@paysync/local/jwt";
+import type { LocalSecrets } from "@paysync/local/settings";
 import { startRuntimeProcess, stopRuntimeProcess, TEST_OUTPUT_DIR } from "../helpers/global-setup.js";
 import { useRuntime } from "../helpers/runtime.js";
 

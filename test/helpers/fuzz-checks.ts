@@ -1,7 +1,7 @@
 import { QueryCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import fc from "fast-check";
 import { expect } from "vitest";
-import { ErrorBodySchema } from "../../packages/core/src/api/index.js";
+import { ErrorBodySchema } from "@paysync/core/api";
 import type { RawResponse } from "./fuzz-inputs.js";
 
 /**

@@ -3,8 +3,8 @@ import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync, writeF
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { TestProject } from "vitest/node";
-import type { RuntimeState } from "../../packages/local/src/runtime.js";
-import type { LocalSecrets } from "../../packages/local/src/settings.js";
+import type { RuntimeState } from "@paysync/local/runtime";
+import type { LocalSecrets } from "@paysync/local/settings";
 import { describeLeaks, findLeaksInLogs, findLeaksInQueues, findLeaksInTables, type Leak } from "./pii-check.js";
 import { knownPiiValues, RECORDED_PII_FILE } from "./pii-fixtures.js";
 

@@ -1,9 +1,10 @@
 import { randomBytes } from "node:crypto";
 import { BatchWriteCommand, GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
 import type { Context, ScheduledEvent } from "aws-lambda";
-import { EMPTY_HEAD, sealEntry, type AuditEntry, type AuditRecord } from "../../packages/core/src/audit/chain.js";
-import { pseudonymousKey } from "../../packages/core/src/pii.js";
+import { EMPTY_HEAD, sealEntry, type AuditEntry, type AuditRecord } from "@paysync/core/audit/chain";
+import { pseudonymousKey } from "@paysync/core/pii";
 import type { useRuntime } from "./runtime.js";
+import { auditDayChainKey, auditDayKey, auditEntryKey, jobStateKey, type TableKey } from "@paysync/aws/store/keys";
 
 type Runtime = ReturnType<typeof useRuntime>;
 
@@ -38,11 +39,11 @@ export function jobsHarness(rt: Runtime, year: number) {
 
     /** A closed day's audit chains, each a list of records, written straight to the table. */
     async writeAuditDay(day: string, chains: DayRecord[][]): Promise<AuditEntry[][]> {
-      await put({ pk: "AUDIT_DAYS", sk: day });
+      await put({ ...auditDayKey(day) });
       const written: AuditEntry[][] = [];
       for (const records of chains) {
         const chain = `${day}.${randomBytes(8).toString("hex")}`;
-        await put({ pk: `AUDIT_DAY#${day}`, sk: chain, startedAt: `${day}T00:00:00.000Z` });
+        await put({ ...auditDayChainKey(day, chain), startedAt: `${day}T00:00:00.000Z` });
         let head = EMPTY_HEAD;
         const entries: AuditEntry[] = [];
         for (const { at, ...record } of records) {
@@ -50,7 +51,7 @@ export function jobsHarness(rt: Runtime, year: number) {
           entries.push(entry);
           head = { seq: entry.seq, hash: entry.hash };
         }
-        const items = entries.map((entry) => ({ PutRequest: { Item: { pk: `AUDIT#${chain}`, sk: `E#${String(entry.seq).padStart(12, "0")}`, ...entry } } }));
+        const items = entries.map((entry) => ({ PutRequest: { Item: { ...auditEntryKey(chain, entry.seq), ...entry } } }));
         await Promise.all(Array.from({ length: Math.ceil(items.length / 25) }, (_, i) =>
           rt.dynamo.send(new BatchWriteCommand({ RequestItems: { [audit]: items.slice(i * 25, i * 25 + 25) } }))));
         written.push(entries);
@@ -58,13 +59,13 @@ export function jobsHarness(rt: Runtime, year: number) {
       return written;
     },
 
-    async auditItem(pk: string, sk: string): Promise<Record<string, any> | undefined> {
-      return (await rt.dynamo.send(new GetCommand({ TableName: audit, Key: { pk, sk }, ConsistentRead: true }))).Item;
+    async auditItem(key: TableKey): Promise<Record<string, any> | undefined> {
+      return (await rt.dynamo.send(new GetCommand({ TableName: audit, Key: key, ConsistentRead: true }))).Item;
     },
 
     /** A job's lease and checkpoint (`runJob` keeps them in the Audit table). */
     async jobState(job: string): Promise<Record<string, any> | undefined> {
-      return (await rt.dynamo.send(new GetCommand({ TableName: audit, Key: { pk: `JOB#${job}`, sk: "STATE" }, ConsistentRead: true }))).Item;
+      return (await rt.dynamo.send(new GetCommand({ TableName: audit, Key: jobStateKey(job), ConsistentRead: true }))).Item;
     },
 
     /** Puts a job's state back as it was: what a crash between a page's writes and its checkpoint leaves. */

@@ -3,9 +3,10 @@ import { GetQueueAttributesCommand } from "@aws-sdk/client-sqs";
 import { GetCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
 import Stripe from "stripe";
 import { expect } from "vitest";
-import { pseudonymousKey } from "../../packages/core/src/pii.js";
+import { pseudonymousKey } from "@paysync/core/pii";
 import type { StripeEventObject } from "./stripe-factories.js";
 import type { useRuntime } from "./runtime.js";
+import { customerLinkKey, feedPartition, parkedPartition, paymentStateKey, stripeEventKey, type TableKey } from "@paysync/aws/store/keys";
 
 type Runtime = ReturnType<typeof useRuntime>;
 
@@ -33,7 +34,7 @@ export interface SignOptions {
 export function paymentsHarness(rt: Runtime) {
   const userKeyOf = (userId: string) => pseudonymousKey(rt.secrets.pseudonymSecret, userId, "u");
   const customerKeyOf = (customerId: string) => pseudonymousKey(rt.secrets.pseudonymSecret, customerId, "c");
-  const get = async (pk: string, sk: string) =>
+  const get = async ({ pk, sk }: TableKey) =>
     (await rt.dynamo.send(new GetCommand({ TableName: rt.resources.tables.Payments, Key: { pk, sk }, ConsistentRead: true }))).Item;
   const query = async (table: string, pk: string) =>
     (await rt.dynamo.send(new QueryCommand({
@@ -98,7 +99,7 @@ export function paymentsHarness(rt: Runtime) {
   /** A device's feed entries, payloads decrypted. */
   async function feedOf(userId: string, deviceId: string) {
     const userKey = userKeyOf(userId);
-    const items = await query(rt.resources.tables.Sync, `FEED#${userKey}#${deviceId}`);
+    const items = await query(rt.resources.tables.Sync, feedPartition(userKey, deviceId));
     const cipher = rt.cipher();
     return Promise.all(items.map(async (item) => ({
       entityType: item.entityType as string,
@@ -119,9 +120,9 @@ export function paymentsHarness(rt: Runtime) {
     feedOf,
     userKeyOf,
     customerKeyOf,
-    storedState: (userId: string) => get(`USER#${userKeyOf(userId)}`, "PAYMENT_STATE"),
-    eventRecord: (eventId: string) => get(`EVENT#${eventId}`, "EVENT"),
-    customerLink: (customerId: string) => get(`CUSTOMER#${customerKeyOf(customerId)}`, "LINK"),
-    parked: (customerId: string) => query(rt.resources.tables.Payments, `PARKED#${customerKeyOf(customerId)}`),
+    storedState: (userId: string) => get(paymentStateKey(userKeyOf(userId))),
+    eventRecord: (eventId: string) => get(stripeEventKey(eventId)),
+    customerLink: (customerId: string) => get(customerLinkKey(customerKeyOf(customerId))),
+    parked: (customerId: string) => query(rt.resources.tables.Payments, parkedPartition(customerKeyOf(customerId))),
   };
 }

@@ -2,8 +2,8 @@ import { existsSync, readFileSync } from "node:fs";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { ReceiveMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { DynamoDBDocumentClient, ScanCommand } from "@aws-sdk/lib-dynamodb";
-import type { Endpoints } from "../../packages/local/src/environment.js";
-import { localClientConfig, type ProvisionedResources } from "../../packages/local/src/provision.js";
+import type { Endpoints } from "@paysync/local/environment";
+import { localClientConfig, type ProvisionedResources } from "@paysync/local/provision";
 
 /**
  * The suite-wide PII check (SPEC.md §5, zero PII in metadata): after the integration run,

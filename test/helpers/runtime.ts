@@ -3,10 +3,10 @@ import { KMSClient } from "@aws-sdk/client-kms";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { inject } from "vitest";
-import { PayloadCipher } from "../../packages/aws/src/envelope.js";
-import { handlerEnvironment } from "../../packages/local/src/environment.js";
-import { signDevToken } from "../../packages/local/src/jwt.js";
-import { localClientConfig } from "../../packages/local/src/provision.js";
+import { PayloadCipher } from "@paysync/aws/crypto/envelope";
+import { handlerEnvironment } from "@paysync/local/environment";
+import { signDevToken } from "@paysync/local/jwt";
+import { localClientConfig } from "@paysync/local/provision";
 import { recordPii } from "./pii-fixtures.js";
 
 /**

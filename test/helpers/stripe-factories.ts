@@ -1,4 +1,4 @@
-import { observeStripeObjects } from "../../packages/local/src/simulator/stripe-events.js";
+import { observeStripeObjects } from "@paysync/local/simulator/stripe-events";
 import { recordStripePii } from "./pii-fixtures.js";
 
 /**
@@ -16,4 +16,4 @@ import { recordStripePii } from "./pii-fixtures.js";
  */
 observeStripeObjects(recordStripePii);
 
-export * from "../../packages/local/src/simulator/stripe-events.js";
+export * from "@paysync/local/simulator/stripe-events";

@@ -1,8 +1,9 @@
 import { BatchGetCommand, GetCommand, PutCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
 import { expect } from "vitest";
-import { pseudonymousKey } from "../../packages/core/src/pii.js";
-import type { Tier } from "../../packages/core/src/tiers.js";
+import { pseudonymousKey } from "@paysync/core/pii";
+import type { Tier } from "@paysync/core/tiers";
 import { eventually, type useRuntime } from "./runtime.js";
+import { entityKey, feedPartition, opIdOfRecord, opRecordKey, paymentStateKey, pendingCountKey, type TableKey } from "@paysync/aws/store/keys";
 
 type Runtime = ReturnType<typeof useRuntime>;
 
@@ -31,7 +32,7 @@ export function makeOp(overrides: Partial<WireOp> = {}): WireOp {
 /** Sync-test helpers over the running local service: users, devices, tiers, push, pull, raw state. */
 export function syncClient(rt: Runtime) {
   const userKeyOf = (userId: string) => pseudonymousKey(rt.secrets.pseudonymSecret, userId, "u");
-  const item = async (pk: string, sk: string) =>
+  const item = async ({ pk, sk }: TableKey) =>
     (await rt.dynamo.send(new GetCommand({ TableName: rt.resources.tables.Sync, Key: { pk, sk }, ConsistentRead: true }))).Item;
   const query = async (pk: string, prefix = "") => (await rt.dynamo.send(new QueryCommand({
     TableName: rt.resources.tables.Sync, ConsistentRead: true,
@@ -63,7 +64,7 @@ export function syncClient(rt: Runtime) {
     async setTier(userKey: string, tier: Tier) {
       await rt.dynamo.send(new PutCommand({
         TableName: rt.resources.tables.Payments,
-        Item: { pk: `USER#${userKey}`, sk: "PAYMENT_STATE", tier, status: tier === "free" ? "none" : "active" },
+        Item: { ...paymentStateKey(userKey), tier, status: tier === "free" ? "none" : "active" },
       }));
     },
 
@@ -92,23 +93,23 @@ export function syncClient(rt: Runtime) {
       }
     },
 
-    /** Op records (`OP#<opId>`) of these ops, once every one of them exists. */
+    /** Op records (`opRecordKey`) of these ops, once every one of them exists. */
     async applied(userKey: string, opIds: string[], timeoutMs = 30_000): Promise<Map<string, Record<string, any>>> {
       const unique = [...new Set(opIds)];
       return eventually(async () => {
         const found = new Map<string, Record<string, any>>();
         for (let i = 0; i < unique.length; i += 100) {
-          const keys = unique.slice(i, i + 100).map((id) => ({ pk: `USER#${userKey}`, sk: `OP#${id}` }));
+          const keys = unique.slice(i, i + 100).map((id) => opRecordKey(userKey, id));
           const result = await rt.dynamo.send(new BatchGetCommand({ RequestItems: { [rt.resources.tables.Sync]: { Keys: keys, ConsistentRead: true } } }));
-          for (const record of result.Responses?.[rt.resources.tables.Sync] ?? []) found.set(String(record.sk).slice(3), record);
+          for (const record of result.Responses?.[rt.resources.tables.Sync] ?? []) found.set(opIdOfRecord(String(record.sk)), record);
         }
         return found.size === unique.length ? found : undefined;
       }, timeoutMs);
     },
 
-    entity: (userKey: string, entityType: string, entityId: string) => item(`USER#${userKey}`, `ENTITY#${entityType}#${entityId}`),
-    feed: (userKey: string, deviceId: string) => query(`FEED#${userKey}#${deviceId}`),
-    pendingCount: async (userKey: string) => ((await item(`USER#${userKey}`, "LIMIT#PENDING"))?.pending as number | undefined) ?? 0,
+    entity: (userKey: string, entityType: string, entityId: string) => item(entityKey(userKey, entityType, entityId)),
+    feed: (userKey: string, deviceId: string) => query(feedPartition(userKey, deviceId)),
+    pendingCount: async (userKey: string) => ((await item(pendingCountKey(userKey)))?.pending as number | undefined) ?? 0,
   };
   return client;
 }

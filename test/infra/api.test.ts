@@ -1,5 +1,6 @@
 /** The HTTP API, the crisis capacity and how every function is built (synthesized once). */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { API_ROUTES } from "@paysync/core/api/routes";
 import { SYNTH_ENV, cleanUpArtifacts, findFunction, logicalIdOf, synthesize, type SynthesizedApp } from "./synth.js";
 
 let synth: SynthesizedApp;
@@ -8,25 +9,8 @@ beforeAll(async () => {
 });
 afterAll(cleanUpArtifacts);
 
-// prettier-ignore
-const ROUTES: [route: string, fn: string, auth: "JWT" | "NONE"][] = [
-  ["GET /health",                                 "Health",        "NONE"],
-  ["POST /webhooks/stripe",                       "StripeWebhook", "NONE"],
-  ["GET /v1/me/entitlements",                     "Entitlements",  "JWT"],
-  ["POST /v1/devices",                            "Devices",       "JWT"],
-  ["GET /v1/devices",                             "Devices",       "JWT"],
-  ["DELETE /v1/devices/{deviceId}",               "Devices",       "JWT"],
-  ["POST /v1/sync/push",                          "SyncPush",      "JWT"],
-  ["GET /v1/sync/pull",                           "SyncPull",      "JWT"],
-  ["GET /v1/sync/conflicts",                      "Conflicts",     "JWT"],
-  ["POST /v1/sync/conflicts/{conflictId}/resolve", "Conflicts",    "JWT"],
-  ["POST /v1/sessions/{sessionId}/handoff",       "Handoff",       "JWT"],
-  ["GET /v1/crisis/resources",                    "Crisis",        "JWT"],
-  ["POST /v1/crisis/activate",                    "Crisis",        "JWT"],
-  ["POST /v1/crisis/resolve",                     "Crisis",        "JWT"],
-  ["PUT /v1/crisis/safety-plan",                  "Crisis",        "JWT"],
-  ["PUT /v1/crisis/contacts",                     "Crisis",        "JWT"],
-];
+/** The route manifest, as the template must carry it: route key, function, authorization. */
+const ROUTES: [route: string, fn: string, auth: "JWT" | "NONE"][] = API_ROUTES.map((r) => [r.route, r.function, r.auth ? "JWT" : "NONE"]);
 
 type Resource = { Properties: Record<string, unknown> };
 
@@ -51,7 +35,7 @@ function integrationTarget(route: string): unknown {
 }
 
 describe("HTTP API", () => {
-  it("has exactly the routes of the spec", () => {
+  it("has exactly the routes of the manifest", () => {
     // Act
     const keys = resources("AWS::ApiGatewayV2::Route").map(([, r]) => r.RouteKey);
 

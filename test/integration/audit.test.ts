@@ -4,24 +4,25 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { DeleteCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
 import { beforeAll, describe, expect, it } from "vitest";
-import { EMPTY_HEAD, sealEntry, type AuditEntry } from "../../packages/core/src/audit/chain.js";
-import { pseudonymousKey } from "../../packages/core/src/pii.js";
+import { EMPTY_HEAD, sealEntry, type AuditEntry } from "@paysync/core/audit/chain";
+import { pseudonymousKey } from "@paysync/core/pii";
+import { auditDay, type AuditLog } from "@paysync/aws/store/audit-log";
+import { auditDayChainKey, auditDayKey, auditEntryKey } from "@paysync/aws/store/keys";
 import { useRuntime } from "../helpers/runtime.js";
 
 const rt = useRuntime();
 const audit = rt.resources.tables.Audit;
-type AuditLog = typeof import("../../packages/aws/src/audit/audit-log.js");
-type Verification = typeof import("../../packages/aws/src/audit/verification.js");
-type Compliance = typeof import("../../packages/aws/src/audit/compliance.js");
+type Verification = typeof import("@paysync/aws/audit/verification");
+type Compliance = typeof import("@paysync/aws/audit/compliance");
 let log: AuditLog;
 let verification: Verification;
 let compliance: Compliance;
 
 beforeAll(async () => {
   Object.assign(process.env, rt.handlerEnv());
-  log = await import("../../packages/aws/src/audit/audit-log.js");
-  verification = await import("../../packages/aws/src/audit/verification.js");
-  compliance = await import("../../packages/aws/src/audit/compliance.js");
+  log = (await import("@paysync/aws/wiring")).wiring.audit();
+  verification = await import("@paysync/aws/audit/verification");
+  compliance = await import("@paysync/aws/audit/compliance");
 });
 
 let pastDays = 0;
@@ -30,20 +31,20 @@ let pastDays = 0;
 async function pastDayChain(length: number): Promise<{ day: string; chain: string; entries: AuditEntry[] }> {
   const day = new Date(Date.UTC(2001, 0, 1) + ++pastDays * 86_400_000).toISOString().slice(0, 10);
   const chain = `${day}.${randomBytes(8).toString("hex")}`;
-  await rt.dynamo.send(new PutCommand({ TableName: audit, Item: { pk: log.AUDIT_DAYS_PK, sk: day } }));
-  await rt.dynamo.send(new PutCommand({ TableName: audit, Item: { pk: log.auditDayPartition(day), sk: chain } }));
+  await rt.dynamo.send(new PutCommand({ TableName: audit, Item: auditDayKey(day) }));
+  await rt.dynamo.send(new PutCommand({ TableName: audit, Item: auditDayChainKey(day, chain) }));
   const entries: AuditEntry[] = [];
   let head = EMPTY_HEAD;
   for (let i = 0; i < length; i++) {
     const entry = sealEntry({ time: `${day}T10:00:0${i}.000Z`, actor: "job", action: "audit_it.closed_day", outcome: "ok" }, { chain, head });
-    await rt.dynamo.send(new PutCommand({ TableName: audit, Item: { pk: log.auditPartition(chain), sk: log.auditSortKey(entry.seq), ...entry } }));
+    await rt.dynamo.send(new PutCommand({ TableName: audit, Item: { ...auditEntryKey(chain, entry.seq), ...entry } }));
     entries.push(entry);
     head = { seq: entry.seq, hash: entry.hash };
   }
   return { day, chain, entries };
 }
 
-const entryKey = (chain: string, seq: number) => ({ pk: log.auditPartition(chain), sk: log.auditSortKey(seq) });
+const entryKey = auditEntryKey;
 const put = (chain: string, entry: AuditEntry) =>
   rt.dynamo.send(new PutCommand({ TableName: audit, Item: { ...entryKey(chain, entry.seq), ...entry } }));
 
@@ -54,23 +55,23 @@ describe("the audit trail", () => {
     const userKey = pseudonymousKey(rt.secrets.pseudonymSecret, "audit-user", "u");
 
     // Act
-    for (let i = 0; i < 5; i++) await log.appendAudit({ actor: "system", action, userKey, outcome: "ok", latencyMs: i });
+    for (let i = 0; i < 5; i++) await log.append({ actor: "system", action, userKey, outcome: "ok", latencyMs: i });
 
     // Assess
-    const mine = (await log.readAuditEntries({ from: new Date(Date.now() - 60_000) })).filter((e) => e.action === action);
+    const mine = (await log.entries({ from: new Date(Date.now() - 60_000) })).filter((e) => e.action === action);
     expect(mine).toHaveLength(5);
     const chain = mine[0]!.chain;
-    expect(await log.auditChainsOn(log.auditDay(mine[0]!.time))).toContain(chain);
+    expect(await log.chainsOn(auditDay(mine[0]!.time))).toContain(chain);
     expect(mine.every((e, i) => e.chain === chain && (i === 0 || e.prevHash === mine[i - 1]!.hash))).toBe(true);
   });
 
   it("refuses an entry carrying a raw user id instead of a pseudonymous key, and stores nothing", async () => {
     // Act
-    const attempt = log.appendAudit({ actor: "device", action: "audit_it.raw", userKey: "user-123", outcome: "ok" });
+    const attempt = log.append({ actor: "device", action: "audit_it.raw", userKey: "user-123", outcome: "ok" });
 
     // Assess
     await expect(attempt).rejects.toThrow();
-    const raw = (await log.readAuditEntries({ from: new Date(Date.now() - 60_000) })).filter((e) => e.action === "audit_it.raw");
+    const raw = (await log.entries({ from: new Date(Date.now() - 60_000) })).filter((e) => e.action === "audit_it.raw");
     expect(raw).toEqual([]);
   });
 
@@ -85,8 +86,8 @@ describe("the audit trail", () => {
 
     // Act
     await tamper(chain, target);
-    const verified = await verification.verifyAuditTrail({ full: true });
-    const report = await compliance.buildComplianceReport({ from: new Date(`${day}T00:00:00Z`), to: new Date(`${day}T23:59:59Z`) });
+    const verified = await verification.verifyAuditTrail(log, { full: true });
+    const report = await compliance.buildComplianceReport(log, { from: new Date(`${day}T00:00:00Z`), to: new Date(`${day}T23:59:59Z`) });
     await put(chain, { ...target });
 
     // Assess
@@ -100,17 +101,17 @@ describe("the audit trail", () => {
   it("seals a day that is over, and a later rewrite or truncation of that day breaks its seal", async () => {
     // Prepare
     const { day, chain, entries } = await pastDayChain(4);
-    const first = await verification.verifyAuditTrail();
+    const first = await verification.verifyAuditTrail(log);
     const last = entries[3]!;
 
     // Act: rewrite the last entry with a valid hash (undetectable by the chain alone), then drop it
     const rewritten = sealEntry({ ...last, outcome: "denied" }, { chain, head: { seq: 3, hash: entries[2]!.hash } });
     await put(chain, rewritten);
-    const afterRewrite = await verification.verifyAuditTrail();
+    const afterRewrite = await verification.verifyAuditTrail(log);
     await rt.dynamo.send(new DeleteCommand({ TableName: audit, Key: entryKey(chain, 4) }));
-    const afterTruncation = await verification.verifyAuditTrail();
+    const afterTruncation = await verification.verifyAuditTrail(log);
     await put(chain, { ...last });
-    const restored = await verification.verifyAuditTrail();
+    const restored = await verification.verifyAuditTrail(log);
 
     // Assess
     expect(first.sealedNow).toContain(day);
@@ -126,7 +127,7 @@ describe("the audit trail", () => {
 
     // Act
     const response = await rt.request("GET", "/v1/crisis/resources", { token });
-    const report = await compliance.buildComplianceReport({ from });
+    const report = await compliance.buildComplianceReport(log, { from });
 
     // Assess
     expect(response.status).toBe(200);

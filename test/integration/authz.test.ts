@@ -1,9 +1,9 @@
 import { ScanCommand } from "@aws-sdk/lib-dynamodb";
 import { SignJWT } from "jose";
 import { beforeAll, describe, expect, it } from "vitest";
-import { ROUTES } from "../../packages/aws/src/resources.js";
-import { pseudonymousKey } from "../../packages/core/src/pii.js";
-import { LOCAL_JWT_AUDIENCE, LOCAL_JWT_ISSUER } from "../../packages/local/src/settings.js";
+import { ROUTES } from "@paysync/aws/resources";
+import { pseudonymousKey } from "@paysync/core/pii";
+import { LOCAL_JWT_AUDIENCE, LOCAL_JWT_ISSUER } from "@paysync/local/settings";
 import { PII } from "../helpers/pii-fixtures.js";
 import { eventually, useRuntime } from "../helpers/runtime.js";
 

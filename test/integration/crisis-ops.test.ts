@@ -1,19 +1,20 @@
 import { GetCommand, QueryCommand, ScanCommand } from "@aws-sdk/lib-dynamodb";
 import { beforeAll, describe, expect, it } from "vitest";
-import type { CrisisOpInput, CrisisService } from "../../packages/aws/src/crisis/crisis-service.js";
-import type { recordCrisisCall as RecordCrisisCall } from "../../packages/aws/src/crisis/crisis-telemetry.js";
-import { pseudonymousKey } from "../../packages/core/src/pii.js";
+import type { CrisisOpInput, CrisisService } from "@paysync/aws/crisis/crisis-service";
+import type { CrisisTelemetry } from "@paysync/aws/crisis/crisis-telemetry";
+import { pseudonymousKey } from "@paysync/core/pii";
 import { useRuntime } from "../helpers/runtime.js";
+import { deviceKey, entityKey, feedPartition, historyKey, type TableKey } from "@paysync/aws/store/keys";
 
 const rt = useRuntime();
 let service: CrisisService;
-let recordCrisisCall: typeof RecordCrisisCall;
+let recordCrisisCall: CrisisTelemetry["record"];
 
 beforeAll(async () => {
   Object.assign(process.env, rt.handlerEnv());
-  const module = await import("../../packages/aws/src/crisis/crisis-service.js");
-  service = new module.CrisisService();
-  ({ recordCrisisCall } = await import("../../packages/aws/src/crisis/crisis-telemetry.js"));
+  const { wiring } = await import("@paysync/aws/wiring");
+  service = wiring.crisisService();
+  recordCrisisCall = (call) => wiring.crisisTelemetry().record(call);
 });
 
 let seq = 0;
@@ -35,10 +36,10 @@ async function setup() {
   return { userKey, phone, tablet, op };
 }
 
-const get = async (pk: string, sk: string) =>
-  (await rt.dynamo.send(new GetCommand({ TableName: rt.resources.tables.Sync, Key: { pk, sk }, ConsistentRead: true }))).Item;
+const get = async (key: TableKey) =>
+  (await rt.dynamo.send(new GetCommand({ TableName: rt.resources.tables.Sync, Key: key, ConsistentRead: true }))).Item;
 const feedOf = async (userKey: string, deviceId: string) => (await rt.dynamo.send(new QueryCommand({
-  TableName: rt.resources.tables.Sync, KeyConditionExpression: "pk = :pk", ExpressionAttributeValues: { ":pk": `FEED#${userKey}#${deviceId}` }, ConsistentRead: true,
+  TableName: rt.resources.tables.Sync, KeyConditionExpression: "pk = :pk", ExpressionAttributeValues: { ":pk": feedPartition(userKey, deviceId) }, ConsistentRead: true,
 }))).Items ?? [];
 const decrypt = (userKey: string, entityType: string, cipher: string) => rt.cipher().decrypt(cipher, { userKey, entityType });
 
@@ -56,13 +57,13 @@ describe("crisis-class ops handed over by a sync push", () => {
 
     // Assess
     expect(result).toEqual({ status: "applied", version: 1 });
-    const assessment = await get(`USER#${userKey}`, "ENTITY#assessment#a1");
+    const assessment = await get(entityKey(userKey, "assessment", "a1"));
     expect(assessment).toMatchObject({ priority: 9, version: 1 });
     expect(await decrypt(userKey, "assessment", assessment!.payloadCipher)).toEqual(payload);
     expect((await service.resources(userKey)).crisisMode).toMatchObject({ active: true, level, source: "assessment" });
     expect((await feedOf(userKey, tablet)).map((c) => [c.entityType, c.priority])).toEqual([["assessment", 9], ["crisis_state", 10]]);
     expect(await feedOf(userKey, phone)).toEqual([]);
-    expect((await get(`USER#${userKey}`, `DEVICE#${phone}`))?.crisisMode).toBe(true);
+    expect((await get(deviceKey(userKey, phone)))?.crisisMode).toBe(true);
   });
 
   it("stores an under-threshold assessment without activating crisis mode or fanning it out", async () => {
@@ -74,8 +75,8 @@ describe("crisis-class ops handed over by a sync push", () => {
 
     // Assess
     expect(result.status).toBe("applied");
-    expect((await get(`USER#${userKey}`, "ENTITY#assessment#a2"))?.priority).toBe(6);
-    expect(await get(`USER#${userKey}`, "ENTITY#crisis_state#current")).toBeUndefined();
+    expect((await get(entityKey(userKey, "assessment", "a2")))?.priority).toBe(6);
+    expect(await get(entityKey(userKey, "crisis_state", "current"))).toBeUndefined();
     expect(await feedOf(userKey, tablet)).toEqual([]);
   });
 
@@ -117,7 +118,7 @@ describe("crisis-class ops handed over by a sync push", () => {
 
     // Assess
     expect(result).toEqual({ status: "applied", version: 3 });
-    const history = await get(`USER#${userKey}`, "HIST#safety_plan#current#0000000002#current");
+    const history = await get(historyKey(userKey, "safety_plan", "current", 2));
     expect(await decrypt(userKey, "safety_plan", history!.payloadCipher)).toMatchObject({ warningSigns: ["second"] });
     expect((await service.resources(userKey)).safetyPlan?.warningSigns).toEqual(["stale"]);
   });
@@ -136,7 +137,7 @@ describe("crisis-class ops handed over by a sync push", () => {
 
     // Assess
     expect((await service.resources(userKey)).crisisMode.active).toBe(active);
-    expect(await get(`USER#${userKey}`, "ENTITY#crisis_state#device-named-id")).toBeUndefined();
+    expect(await get(entityKey(userKey, "crisis_state", "device-named-id"))).toBeUndefined();
   });
 
   it.each([

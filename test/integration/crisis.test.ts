@@ -1,8 +1,9 @@
 import { GetCommand, QueryCommand, ScanCommand } from "@aws-sdk/lib-dynamodb";
 import { describe, expect, it } from "vitest";
-import { pseudonymousKey } from "../../packages/core/src/pii.js";
+import { pseudonymousKey } from "@paysync/core/pii";
 import { useRuntime } from "../helpers/runtime.js";
 import { paymentsLanded, setTier, type PaidState } from "../helpers/crisis-payments.js";
+import { deviceKey, ENTITY_PREFIX, entityKey, feedPartition, historyPrefix, type TableKey, userPartition } from "@paysync/aws/store/keys";
 
 const rt = useRuntime();
 const userKeyOf = (userId: string) => pseudonymousKey(rt.secrets.pseudonymSecret, userId, "u");
@@ -27,8 +28,8 @@ async function userWithDevices(label: string, names: string[]) {
   return { userId, token, userKey: userKeyOf(userId), d };
 }
 
-const item = async (pk: string, sk: string) =>
-  (await rt.dynamo.send(new GetCommand({ TableName: rt.resources.tables.Sync, Key: { pk, sk }, ConsistentRead: true }))).Item;
+const item = async (key: TableKey) =>
+  (await rt.dynamo.send(new GetCommand({ TableName: rt.resources.tables.Sync, Key: key, ConsistentRead: true }))).Item;
 
 const query = async (pk: string, prefix?: string) => (await rt.dynamo.send(new QueryCommand({
   TableName: rt.resources.tables.Sync, ConsistentRead: true,
@@ -36,7 +37,7 @@ const query = async (pk: string, prefix?: string) => (await rt.dynamo.send(new Q
   ExpressionAttributeValues: prefix ? { ":pk": pk, ":prefix": prefix } : { ":pk": pk },
 }))).Items ?? [];
 
-const feedOf = (userKey: string, deviceId: string) => query(`FEED#${userKey}#${deviceId}`);
+const feedOf = (userKey: string, deviceId: string) => query(feedPartition(userKey, deviceId));
 const decrypt = (userKey: string, entityType: string, cipher: string) => rt.cipher().decrypt(cipher, { userKey, entityType });
 
 describe("crisis resources and activation whatever the user pays", () => {
@@ -94,7 +95,7 @@ describe("crisis activation", () => {
       expect(feed[0]).toMatchObject({ entityType: "crisis_state", entityId: "current", priority: 10, originDeviceId: d("phone"), version: 1 });
       expect(await decrypt(userKey, "crisis_state", feed[0]!.payloadCipher)).toMatchObject({ active: true, level: "imminent", source: "button" });
     }
-    expect((await item(`USER#${userKey}`, `DEVICE#${d("phone")}`))?.crisisMode).toBe(true);
+    expect((await item(deviceKey(userKey, d("phone"))))?.crisisMode).toBe(true);
   });
 
   it("answers with the stored safety plan and contacts, and resolving clears every device's flag", async () => {
@@ -112,7 +113,7 @@ describe("crisis activation", () => {
     expect(activation.json.emergencyContacts).toEqual(CONTACTS);
     expect(resolution.status).toBe(200);
     expect(resolution.json).toEqual({ crisisMode: { active: false, level: null, source: null, activatedAt: null } });
-    expect((await item(`USER#${userKey}`, `DEVICE#${d("tablet")}`))?.crisisMode).toBe(false);
+    expect((await item(deviceKey(userKey, d("tablet"))))?.crisisMode).toBe(false);
     const tabletStates = (await feedOf(userKey, d("tablet"))).filter((c) => c.entityType === "crisis_state");
     expect(tabletStates.map((c) => c.version)).toEqual([2]);
     expect((await rt.request("GET", "/v1/crisis/resources", { token })).json.crisisMode.active).toBe(false);
@@ -158,10 +159,10 @@ describe("crisis data never loses a write", () => {
     expect(answers.map((a) => a.json.version).sort()).toEqual([1, 2]);
     const last = answers[0]!.json.version === 2 ? fromPhone : fromTablet;
     const first = last === fromPhone ? fromTablet : fromPhone;
-    const current = await item(`USER#${userKey}`, "ENTITY#safety_plan#current");
+    const current = await item(entityKey(userKey, "safety_plan", "current"));
     expect(current?.version).toBe(2);
     expect(await decrypt(userKey, "safety_plan", current!.payloadCipher)).toEqual(last);
-    const history = await query(`USER#${userKey}`, "HIST#safety_plan#current#");
+    const history = await query(userPartition(userKey), historyPrefix("safety_plan", "current"));
     expect(history).toHaveLength(1);
     expect(await decrypt(userKey, "safety_plan", history[0]!.payloadCipher)).toEqual(first);
     expect((await rt.request("GET", "/v1/crisis/resources", { token })).json.safetyPlan).toEqual(last);
@@ -182,7 +183,7 @@ describe("crisis writes are stored encrypted", () => {
     // Assess
     expect(response.status).toBe(200);
     expect(response.json).toMatchObject({ entityType, version: 1, priority: 10 });
-    const entity = await item(`USER#${userKey}`, `ENTITY#${entityType}#current`);
+    const entity = await item(entityKey(userKey, entityType, "current"));
     const feed = await feedOf(userKey, d("tablet"));
     expect(feed).toHaveLength(1);
     expect(JSON.stringify([entity, feed])).not.toContain(marker);
@@ -209,8 +210,8 @@ describe("crisis requests that must change nothing", () => {
     // Assess
     expect(response.status).toBe(404);
     expect(response.json.error).toEqual({ code: "not_found", message: "Device not found" });
-    expect(await query(`USER#${userKey}`, "ENTITY#")).toEqual([]);
-    expect(await query(`USER#${other.userKey}`, "ENTITY#")).toEqual([]);
+    expect(await query(userPartition(userKey), ENTITY_PREFIX)).toEqual([]);
+    expect(await query(userPartition(other.userKey), ENTITY_PREFIX)).toEqual([]);
     expect(await feedOf(other.userKey, otherDevice)).toEqual([]);
   });
 
@@ -237,9 +238,9 @@ describe("crisis requests that must change nothing", () => {
     // Assess
     expect(response.status).toBe(400);
     expect(response.json.error.code).toBe("validation_error");
-    expect(await query(`USER#${userKey}`, "ENTITY#")).toEqual([]);
+    expect(await query(userPartition(userKey), ENTITY_PREFIX)).toEqual([]);
     expect(await feedOf(userKey, d("tablet"))).toEqual([]);
-    expect((await item(`USER#${userKey}`, `DEVICE#${d("phone")}`))?.crisisMode).toBe(false);
+    expect((await item(deviceKey(userKey, d("phone"))))?.crisisMode).toBe(false);
   });
 
   it("answers 401 without a token", async () => {

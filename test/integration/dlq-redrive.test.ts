@@ -1,9 +1,10 @@
 import { GetQueueAttributesCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
 import { GetCommand } from "@aws-sdk/lib-dynamodb";
 import { beforeAll, describe, expect, it } from "vitest";
-import { pseudonymousKey } from "../../packages/core/src/pii.js";
-import type { SyncOpMessage } from "../../packages/aws/src/sync/op-message.js";
+import { pseudonymousKey } from "@paysync/core/pii";
+import type { SyncOpMessage } from "@paysync/core/sync/op-message";
 import { eventually, useRuntime } from "../helpers/runtime.js";
+import { entityKey } from "@paysync/aws/store/keys";
 
 const rt = useRuntime();
 let handler: typeof import("../../functions/jobs/dlq-redrive.js").handler;
@@ -13,7 +14,7 @@ let REDRIVE_ATTRIBUTE: string;
 beforeAll(async () => {
   Object.assign(process.env, rt.handlerEnv());
   ({ handler } = await import("../../functions/jobs/dlq-redrive.js"));
-  ({ MAX_REDRIVES, REDRIVE_ATTRIBUTE } = await import("../../packages/aws/src/jobs/dlq-redrive.js"));
+  ({ MAX_REDRIVES, REDRIVE_ATTRIBUTE } = await import("@paysync/aws/jobs/dlq-redrive"));
 });
 
 const context = { getRemainingTimeInMillis: () => 900_000 } as any;
@@ -36,7 +37,7 @@ async function deadLetter(userId: string, entityId: string, redrives: number) {
 }
 
 const entity = (userKey: string, entityId: string) =>
-  rt.dynamo.send(new GetCommand({ TableName: rt.resources.tables.Sync, Key: { pk: `USER#${userKey}`, sk: `ENTITY#check_in#${entityId}` } }));
+  rt.dynamo.send(new GetCommand({ TableName: rt.resources.tables.Sync, Key: entityKey(userKey, "check_in", entityId) }));
 
 describe("DLQ redrive job", () => {
   it("sends a dead-lettered op back to its lane, where it applies once, and keeps one redriven too often", async () => {

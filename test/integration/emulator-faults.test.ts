@@ -3,10 +3,11 @@ import { join } from "node:path";
 import { SendMessageCommand } from "@aws-sdk/client-sqs";
 import { GetCommand } from "@aws-sdk/lib-dynamodb";
 import { describe, expect, it } from "vitest";
-import { pseudonymousKey } from "../../packages/core/src/pii.js";
-import type { RuntimeState } from "../../packages/local/src/runtime.js";
-import type { SyncOpMessage } from "../../packages/aws/src/sync/op-message.js";
+import { pseudonymousKey } from "@paysync/core/pii";
+import type { RuntimeState } from "@paysync/local/runtime";
+import type { SyncOpMessage } from "@paysync/core/sync/op-message";
 import { eventually, useRuntime } from "../helpers/runtime.js";
+import { entityKey, opRecordKey } from "@paysync/aws/store/keys";
 
 const rt = useRuntime();
 const emulatorPid = (name: "dynamodb" | "sqs") =>
@@ -67,10 +68,10 @@ describe("emulator faults", () => {
 
     // Assess
     const entity = await eventually(async () => (await rt.dynamo.send(new GetCommand({
-      TableName: rt.resources.tables.Sync, Key: { pk: `USER#${userKey}`, sk: "ENTITY#history#h1" },
+      TableName: rt.resources.tables.Sync, Key: entityKey(userKey, "history", "h1"),
     }))).Item, 50_000);
     expect(entity.version).toBe(1);
-    const op = await rt.dynamo.send(new GetCommand({ TableName: rt.resources.tables.Sync, Key: { pk: `USER#${userKey}`, sk: `OP#${message.opId}` } }));
+    const op = await rt.dynamo.send(new GetCommand({ TableName: rt.resources.tables.Sync, Key: opRecordKey(userKey, message.opId) }));
     expect(op.Item?.outcome).toBe("applied");
   });
 });

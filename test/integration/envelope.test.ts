@@ -17,7 +17,7 @@ import {
 } from "@aws-sdk/client-kms";
 import { AlgorithmSuiteIdentifier, buildClient, CommitmentPolicy, KmsKeyringNode } from "@aws-crypto/client-node";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import { CiphertextRejected, EncryptionContextMismatch, PayloadCipher, type PayloadContext } from "@paysync/aws/envelope";
+import { CiphertextRejected, EncryptionContextMismatch, PayloadCipher, type PayloadContext } from "@paysync/aws/crypto/envelope";
 import { DependencyError } from "@paysync/core/errors";
 import { startLocalKms, type LocalKms } from "@paysync/local/kms-server";
 

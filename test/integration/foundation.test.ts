@@ -1,9 +1,10 @@
 import { GetQueueAttributesCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
 import { GetCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
 import { describe, expect, it } from "vitest";
-import { pseudonymousKey } from "../../packages/core/src/pii.js";
-import type { SyncOpMessage } from "../../packages/aws/src/sync/op-message.js";
+import { pseudonymousKey } from "@paysync/core/pii";
+import type { SyncOpMessage } from "@paysync/core/sync/op-message";
 import { eventually, useRuntime } from "../helpers/runtime.js";
+import { entityKey, feedPartition } from "@paysync/aws/store/keys";
 
 const rt = useRuntime();
 const userKeyOf = (userId: string) => pseudonymousKey(rt.secrets.pseudonymSecret, userId, "u");
@@ -73,13 +74,13 @@ describe("the local runtime", () => {
 
     // Assess
     const entity = await eventually(async () => (await rt.dynamo.send(new GetCommand({
-      TableName: rt.resources.tables.Sync, Key: { pk: `USER#${message.userKey}`, sk: "ENTITY#check_in#checkin-1" },
+      TableName: rt.resources.tables.Sync, Key: entityKey(message.userKey, "check_in", "checkin-1"),
     }))).Item);
     expect(entity.version).toBe(1);
     expect(entity.payloadCipher).toBe(message.payloadCipher);
     const feedOf = async (deviceId: string) => (await rt.dynamo.send(new QueryCommand({
       TableName: rt.resources.tables.Sync, KeyConditionExpression: "pk = :pk",
-      ExpressionAttributeValues: { ":pk": `FEED#${message.userKey}#${deviceId}` },
+      ExpressionAttributeValues: { ":pk": feedPartition(message.userKey, deviceId) },
     }))).Items ?? [];
     expect((await feedOf("tablet")).map((c) => [c.entityId, c.version, c.originDeviceId])).toEqual([["checkin-1", 1, "phone"]]);
     expect(await feedOf("phone")).toEqual([]);
@@ -97,7 +98,7 @@ describe("the local runtime", () => {
 
     // Assess
     await eventually(async () => (await rt.dynamo.send(new GetCommand({
-      TableName: rt.resources.tables.Sync, Key: { pk: `USER#${good.userKey}`, sk: "ENTITY#check_in#after-poison" },
+      TableName: rt.resources.tables.Sync, Key: entityKey(good.userKey, "check_in", "after-poison"),
     }))).Item);
     const dlqDepth = await eventually(async () => {
       const { Attributes } = await rt.sqs.send(new GetQueueAttributesCommand({

@@ -3,13 +3,13 @@ import fc from "fast-check";
 import Stripe from "stripe";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { z } from "zod";
-import { ROUTES } from "../../packages/aws/src/resources.js";
+import { ROUTES } from "@paysync/aws/resources";
 import {
   ConflictResolveRequestSchema, CrisisActivateRequestSchema, CrisisResolveRequestSchema, DeviceRegistrationRequestSchema,
   EmergencyContactsRequestSchema, HandoffRequestSchema, SafetyPlanSchema, SyncPullQuerySchema, SyncPushRequestSchema,
-} from "../../packages/core/src/api/index.js";
-import { extractStripeFacts } from "../../packages/core/src/payments/index.js";
-import { assertCrisisPayloads, assertPayloadSizes, checkOpPayloadSize, decodeCursor, planPush } from "../../packages/core/src/sync/index.js";
+} from "@paysync/core/api";
+import { extractStripeFacts } from "@paysync/core/payments";
+import { assertCrisisPayloads, assertPayloadSizes, checkOpPayloadSize, decodeCursor, planPush } from "@paysync/core/sync";
 import {
   badId, garbageBytes, headerValue, mutated, pathSegment, randomJsonBody, rawRequest, withDeepNesting, withHugeString,
   OVERSIZED_BODY_BYTES, type WireBody,
@@ -17,6 +17,7 @@ import {
 import { check, expectRefused, partition } from "../helpers/fuzz-checks.js";
 import { useRuntime } from "../helpers/runtime.js";
 import { makeOp, syncClient } from "../helpers/sync.js";
+import { feedPartition, STRIPE_EVENT_PREFIX, stripeEventKey, userPartition } from "@paysync/aws/store/keys";
 
 /**
  * Bad input of any kind gets a clear 4xx and changes nothing (SPEC.md §5), on every route of
@@ -130,8 +131,8 @@ async function send(c: RouteCase, options: { path?: string; body?: string | Buff
 async function snapshot() {
   const { Sync, Payments } = rt.resources.tables;
   const of = async (who: typeof user) => Promise.all([
-    partition(rt.dynamo, Sync, `USER#${who.userKey}`), partition(rt.dynamo, Payments, `USER#${who.userKey}`),
-    ...Object.values(who.devices).map((d) => partition(rt.dynamo, Sync, `FEED#${who.userKey}#${d}`)),
+    partition(rt.dynamo, Sync, userPartition(who.userKey)), partition(rt.dynamo, Payments, userPartition(who.userKey)),
+    ...Object.values(who.devices).map((d) => partition(rt.dynamo, Sync, feedPartition(who.userKey, d))),
   ]);
   return { user: await of(user), stranger: await of(stranger) };
 }
@@ -299,7 +300,7 @@ describe("POST /webhooks/stripe: fuzzed events get a 400 and store nothing", () 
     let start: Record<string, unknown> | undefined;
     do {
       const page = await rt.dynamo.send(new ScanCommand({
-        TableName: rt.resources.tables.Payments, FilterExpression: "begins_with(pk, :event)", ExpressionAttributeValues: { ":event": "EVENT#" }, Select: "COUNT", ExclusiveStartKey: start, ConsistentRead: true,
+        TableName: rt.resources.tables.Payments, FilterExpression: "begins_with(pk, :event)", ExpressionAttributeValues: { ":event": STRIPE_EVENT_PREFIX }, Select: "COUNT", ExclusiveStartKey: start, ConsistentRead: true,
       }));
       count += page.Count ?? 0;
       start = page.LastEvaluatedKey;
@@ -312,7 +313,7 @@ describe("POST /webhooks/stripe: fuzzed events get a 400 and store nothing", () 
     const before = await eventRecords();
     await check(arbitrary, body);
     expect(await eventRecords()).toBe(before);
-    const keys = [...sent].slice(0, 100).map((id) => ({ pk: `EVENT#${id}`, sk: "EVENT" }));
+    const keys = [...sent].slice(0, 100).map((id) => stripeEventKey(id));
     if (keys.length === 0) return;
     const found = await rt.dynamo.send(new BatchGetCommand({ RequestItems: { [rt.resources.tables.Payments]: { Keys: keys, ConsistentRead: true } } }));
     expect(found.Responses?.[rt.resources.tables.Payments] ?? []).toEqual([]);

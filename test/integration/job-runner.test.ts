@@ -1,13 +1,14 @@
 import { PutCommand } from "@aws-sdk/lib-dynamodb";
 import { beforeAll, describe, expect, it } from "vitest";
 import { useRuntime } from "../helpers/runtime.js";
+import { jobStateKey } from "@paysync/aws/store/keys";
 
 const rt = useRuntime();
-let runJob: typeof import("../../packages/aws/src/jobs/job-runner.js").runJob;
+let runJob: typeof import("@paysync/aws/jobs/job-runner").runJob;
 
 beforeAll(async () => {
   Object.assign(process.env, rt.handlerEnv());
-  ({ runJob } = await import("../../packages/aws/src/jobs/job-runner.js"));
+  ({ runJob } = await import("@paysync/aws/jobs/job-runner"));
 });
 
 /** A job over items 0..total-1 in pages of `size`, recording every item it touched. */
@@ -74,7 +75,7 @@ describe("maintenance job runner", () => {
     const name = `crashed-${Date.now()}`;
     await rt.dynamo.send(new PutCommand({
       TableName: rt.resources.tables.Audit,
-      Item: { pk: `JOB#${name}`, sk: "STATE", holder: "dead-run", leaseUntil: Date.now() + 60_000, runKey: "2026-11-22", checkpoint: 6 },
+      Item: { ...jobStateKey(name), holder: "dead-run", leaseUntil: Date.now() + 60_000, runKey: "2026-11-22", checkpoint: 6 },
     }));
 
     // Act

@@ -1,22 +1,25 @@
 import { PutCommand } from "@aws-sdk/lib-dynamodb";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import type { AuditEntry } from "../../packages/core/src/audit/chain.js";
+import type { AuditEntry } from "@paysync/core/audit/chain";
 import { jobsHarness, lambdaContext, tick } from "../helpers/jobs.js";
 import { useRuntime } from "../helpers/runtime.js";
+import { auditEntryKey, jobRunKey } from "@paysync/aws/store/keys";
 
 const rt = useRuntime();
 const jobs = jobsHarness(rt, 2005);
-type Observability = typeof import("../../packages/aws/src/observability.js");
+type Observability = typeof import("@paysync/aws/base/observability");
 let handler: typeof import("../../functions/jobs/audit-verify.js").handler;
-let readAuditEntries: typeof import("../../packages/aws/src/audit/audit-log.js").readAuditEntries;
+let readAuditEntries: import("@paysync/aws/store/audit-log").AuditLog["entries"];
 let observability: Observability;
 
 beforeAll(async () => {
   // The job runs in this process against the runtime's emulators.
   Object.assign(process.env, rt.handlerEnv());
   ({ handler } = await import("../../functions/jobs/audit-verify.js"));
-  ({ readAuditEntries } = await import("../../packages/aws/src/audit/audit-log.js"));
-  observability = await import("../../packages/aws/src/observability.js");
+  const { wiring } = await import("@paysync/aws/wiring");
+  readAuditEntries = (range) => wiring.audit().entries(range);
+  
+  observability = await import("@paysync/aws/base/observability");
 });
 
 afterEach(() => {
@@ -31,7 +34,7 @@ async function closedDay() {
 }
 
 const putEntry = (entry: AuditEntry) => rt.dynamo.send(new PutCommand({
-  TableName: rt.resources.tables.Audit, Item: { pk: `AUDIT#${entry.chain}`, sk: `E#${String(entry.seq).padStart(12, "0")}`, ...entry },
+  TableName: rt.resources.tables.Audit, Item: { ...auditEntryKey(entry.chain, entry.seq), ...entry },
 }));
 
 /** What the job told operators: the `AuditChainsBroken` metric values and the error logs. */
@@ -94,7 +97,7 @@ describe("audit-chain verification job", () => {
     const verdicts = (await readAuditEntries({ from })).filter((e) => e.action === "job.audit-verify").map((e) => [e.actor, e.outcome]);
     expect(verdicts).toContainEqual(["system", "broken"]);
     expect(repaired.verification!.broken.filter((b) => b.chain === target.chain)).toEqual([]);
-    expect(await jobs.auditItem("JOB_RUN#audit-verify", repairedAt.toISOString())).toMatchObject({ broken: repaired.verification!.broken.length });
+    expect(await jobs.auditItem(jobRunKey("audit-verify", repairedAt.toISOString()))).toMatchObject({ broken: repaired.verification!.broken.length });
   });
 
   it("running it twice, or twice at once, verifies once per scheduled time", async () => {

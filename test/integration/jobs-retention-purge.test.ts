@@ -1,28 +1,31 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import type { Tier } from "../../packages/core/src/tiers.js";
-import type { FeedChange } from "../../packages/aws/src/sync/change-feed.js";
+import type { Tier } from "@paysync/core/tiers";
+import type { FeedChange } from "@paysync/aws/store/change-feed";
 import { jobsHarness, lambdaContext, tick } from "../helpers/jobs.js";
 import { useRuntime } from "../helpers/runtime.js";
 import { syncClient } from "../helpers/sync.js";
+import { jobRunKey, purgeWatermarkKey } from "@paysync/aws/store/keys";
 
 const rt = useRuntime();
 const sync = syncClient(rt);
 const jobs = jobsHarness(rt, 2002);
 const DAY_MS = 86_400_000;
-type Purge = typeof import("../../packages/aws/src/jobs/retention-purge.js");
+type Purge = typeof import("@paysync/aws/jobs/retention-purge");
 let handler: typeof import("../../functions/jobs/retention-purge.js").handler;
 let runRetentionPurge: Purge["runRetentionPurge"];
-let readAuditEntries: typeof import("../../packages/aws/src/audit/audit-log.js").readAuditEntries;
-let feed: InstanceType<typeof import("../../packages/aws/src/sync/change-feed.js").ChangeFeed>;
+let readAuditEntries: import("@paysync/aws/store/audit-log").AuditLog["entries"];
+let feed: InstanceType<typeof import("@paysync/aws/store/change-feed").ChangeFeed>;
+let deps: () => Pick<Parameters<Purge["runRetentionPurge"]>[0], "tiers" | "audit">;
 
 beforeAll(async () => {
   // The job runs in this process against the runtime's emulators, with a clock of our choosing.
   Object.assign(process.env, rt.handlerEnv());
   ({ handler } = await import("../../functions/jobs/retention-purge.js"));
-  ({ runRetentionPurge } = await import("../../packages/aws/src/jobs/retention-purge.js"));
-  ({ readAuditEntries } = await import("../../packages/aws/src/audit/audit-log.js"));
-  const { ChangeFeed } = await import("../../packages/aws/src/sync/change-feed.js");
-  feed = new ChangeFeed();
+  ({ runRetentionPurge } = await import("@paysync/aws/jobs/retention-purge"));
+  const { wiring } = await import("@paysync/aws/wiring");
+  readAuditEntries = (range) => wiring.audit().entries(range);
+  feed = wiring.feed();
+  deps = () => ({ tiers: wiring.tiers(), audit: wiring.audit() });
 });
 
 /** Ages (days) of the changes waiting in each device's feed, oldest first; the crisis ones are safety-plan changes. */
@@ -128,7 +131,7 @@ describe("retention purge job", () => {
     // Assess
     const after = new Set((await sync.feed(user.userKey, user.devices.phone!)).map((item) => item.seq));
     const newestRemoved = Math.max(...before.map((item) => item.seq as number).filter((seq) => !after.has(seq)));
-    const mark = await sync.item(`USER#${user.userKey}`, `FEEDPURGE#${user.devices.phone}`);
+    const mark = await sync.item(purgeWatermarkKey(user.userKey, user.devices.phone!));
     expect(mark).toMatchObject({ highestPurgedSeq: newestRemoved });
     expect(Math.min(...after)).toBeGreaterThan(0);
   });
@@ -147,7 +150,7 @@ describe("retention purge job", () => {
     const entries = (await readAuditEntries({ from })).filter((e) => e.action === "job.retention-purge");
     expect(entries).toEqual([expect.objectContaining({ actor: "job", outcome: "completed" })]);
     expect(entries[0]!.userKey).toBeUndefined();
-    const record = await jobs.auditItem("JOB_RUN#retention-purge", now.toISOString().slice(0, 10));
+    const record = await jobs.auditItem(jobRunKey("retention-purge", now.toISOString().slice(0, 10)));
     expect(record).toMatchObject({ outcome: "completed", purged: outcome.counts!.purged, pastRetention: outcome.counts!.pastRetention });
     expect(outcome.counts!.pastRetention).toBeGreaterThanOrEqual(2 * (AGES.filter((age) => age > 14).length + CRISIS_AGES.filter((age) => age > 30).length));
     expect(JSON.stringify(record)).not.toContain(user.userKey);
@@ -162,7 +165,7 @@ describe("retention purge job", () => {
     const together = await Promise.all([handler(tick(now), lambdaContext()), handler(tick(now), lambdaContext())]);
     const afterFirst = { phone: await rawFeed(user, "phone"), tablet: await rawFeed(user, "tablet") };
     const laterThatDay = await handler(tick(new Date(now.getTime() + 60_000)), lambdaContext());
-    const anotherRunSameClock = await runRetentionPurge({ now, runKey: `again-${now.toISOString()}` });
+    const anotherRunSameClock = await runRetentionPurge({ ...deps(), now, runKey: `again-${now.toISOString()}` });
 
     // Assess
     expect(together.map((o) => o.status).sort()).toEqual(["completed", expect.stringMatching(/^(already_completed|lease_held)$/)]);
@@ -175,14 +178,14 @@ describe("retention purge job", () => {
   it.each([
     {
       case: "its time runs out after one page",
-      first: (now: Date) => runRetentionPurge({ now, runKey: `paused-${now.toISOString()}`, pageSize: 25, remainingMs: lambdaContext(1).getRemainingTimeInMillis }),
+      first: (now: Date) => runRetentionPurge({ ...deps(), now, runKey: `paused-${now.toISOString()}`, pageSize: 25, remainingMs: lambdaContext(1).getRemainingTimeInMillis }),
       expected: "paused",
     },
     {
       case: "a tier lookup fails",
       first: (now: Date, userKey: string) => runRetentionPurge({
-        now, runKey: `failed-${now.toISOString()}`, pageSize: 25,
-        tierOf: async (key) => { if (key === userKey) throw new Error("Payments table unavailable"); return "free"; },
+        ...deps(), now, runKey: `failed-${now.toISOString()}`, pageSize: 25,
+        tiers: { effectiveTier: async (key: string): Promise<Tier> => { if (key === userKey) throw new Error("Payments table unavailable"); return "free"; } },
       }),
       expected: "rejected",
     },
@@ -195,8 +198,8 @@ describe("retention purge job", () => {
     // Act
     const interrupted = await first(now, user.userKey).then((o) => o.status, () => "rejected");
     const stoppedAt = (await jobs.jobState("retention-purge"))?.checkpoint;
-    const resumed = await runRetentionPurge({ now, runKey });
-    const again = await runRetentionPurge({ now, runKey });
+    const resumed = await runRetentionPurge({ ...deps(), now, runKey });
+    const again = await runRetentionPurge({ ...deps(), now, runKey });
 
     // Assess
     expect(interrupted).toBe(expected);

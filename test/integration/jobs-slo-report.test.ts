@@ -1,20 +1,24 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { jobsHarness, lambdaContext, tick, type DayRecord } from "../helpers/jobs.js";
 import { useRuntime } from "../helpers/runtime.js";
+import { jobRunKey } from "@paysync/aws/store/keys";
 
 const rt = useRuntime();
 const jobs = jobsHarness(rt, 2004);
 const DAY_MS = 86_400_000;
-type SloJob = typeof import("../../packages/aws/src/jobs/slo-report.js");
+type SloJob = typeof import("@paysync/aws/jobs/slo-report");
 let handler: typeof import("../../functions/jobs/slo-report.js").handler;
-let runSloReport: SloJob["runSloReport"];
+let runSloReport: (options: Omit<Parameters<SloJob["runSloReport"]>[0], "audit">) => ReturnType<SloJob["runSloReport"]>;
 let readSloReport: SloJob["readSloReport"];
 
 beforeAll(async () => {
   // The job runs in this process against the runtime's emulators, with a clock of our choosing.
   Object.assign(process.env, rt.handlerEnv());
   ({ handler } = await import("../../functions/jobs/slo-report.js"));
-  ({ runSloReport, readSloReport } = await import("../../packages/aws/src/jobs/slo-report.js"));
+  const slo = await import("@paysync/aws/jobs/slo-report");
+  const { wiring } = await import("@paysync/aws/wiring");
+  runSloReport = (options) => slo.runSloReport({ ...options, audit: wiring.audit() });
+  readSloReport = slo.readSloReport;
 });
 
 const runAfter = (day: string) => tick(new Date(Date.parse(`${day}T00:20:00.000Z`) + DAY_MS));
@@ -69,7 +73,7 @@ describe("daily SLO report job", () => {
       [`${day}T09:00:00.000Z`, "crisis.resources", 400],
       [`${day}T14:00:00.000Z`, "crisis.activate", 250],
     ]);
-    expect(await jobs.auditItem("JOB_RUN#slo-report", day)).toMatchObject({ outcome: "missed", prioritiesMissed: 2, crisisBreaches: 2, crisisCalls: 5 });
+    expect(await jobs.auditItem(jobRunKey("slo-report", day))).toMatchObject({ outcome: "missed", prioritiesMissed: 2, crisisBreaches: 2, crisisCalls: 5 });
   });
 
   it("a day without traffic gets a report with nothing missed", async () => {

@@ -3,33 +3,38 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { jobsHarness, lambdaContext, tick, type DayRecord } from "../helpers/jobs.js";
 import { eventually, useRuntime } from "../helpers/runtime.js";
 import { makeOp, syncClient } from "../helpers/sync.js";
+import { dailyUsageIndexKey, dailyUsageKey, dayUsageKey, jobRunKey, userUsageKey } from "@paysync/aws/store/keys";
 
 const rt = useRuntime();
 const sync = syncClient(rt);
 const jobs = jobsHarness(rt, 2003);
 const DAY_MS = 86_400_000;
 let handler: typeof import("../../functions/jobs/usage-aggregation.js").handler;
-let runUsageAggregation: typeof import("../../packages/aws/src/jobs/usage-aggregation.js").runUsageAggregation;
-let readAuditEntries: typeof import("../../packages/aws/src/audit/audit-log.js").readAuditEntries;
+type UsageJob = typeof import("@paysync/aws/jobs/usage-aggregation");
+let runUsageAggregation: (options: Omit<Parameters<UsageJob["runUsageAggregation"]>[0], "audit">) => ReturnType<UsageJob["runUsageAggregation"]>;
+let readAuditEntries: import("@paysync/aws/store/audit-log").AuditLog["entries"];
 
 beforeAll(async () => {
   // The job runs in this process against the runtime's emulators, with a clock of our choosing.
   Object.assign(process.env, rt.handlerEnv());
   ({ handler } = await import("../../functions/jobs/usage-aggregation.js"));
-  ({ runUsageAggregation } = await import("../../packages/aws/src/jobs/usage-aggregation.js"));
-  ({ readAuditEntries } = await import("../../packages/aws/src/audit/audit-log.js"));
+  const usage = await import("@paysync/aws/jobs/usage-aggregation");
+  const { wiring } = await import("@paysync/aws/wiring");
+  runUsageAggregation = (options) => usage.runUsageAggregation({ ...options, audit: wiring.audit() });
+  readAuditEntries = (range) => wiring.audit().entries(range);
+  
 });
 
 const PLAN = { warningSigns: ["w"], copingStrategies: ["c"], reasonsForLiving: ["r"], distractions: [], peopleToAskForHelp: [], professionalsToContact: [], makingEnvironmentSafe: [] };
 /** The scheduled run after `day`: it aggregates `day`. */
 const runAfter = (day: string) => tick(new Date(Date.parse(`${day}T00:10:00.000Z`) + DAY_MS));
-const usageOf = (userKey: string, day: string) => jobs.auditItem(`USAGE#${userKey}`, `DAY#${day}`);
+const usageOf = (userKey: string, day: string) => jobs.auditItem(userUsageKey(userKey, day));
 
 /** The sync engine's daily data counter, as `UsageLimits.chargeDaily` leaves it. */
 async function dataCounter(userKey: string, day: string, pushBytes: number, pullBytes: number) {
   await rt.dynamo.send(new PutCommand({
     TableName: rt.resources.tables.Sync,
-    Item: { pk: `USER#${userKey}`, sk: `USAGE#${day}`, bytes: pushBytes + pullBytes, pushBytes, pullBytes, gsi1pk: `USAGE#${day}`, gsi1sk: userKey },
+    Item: { ...dailyUsageKey(userKey, day), bytes: pushBytes + pullBytes, pushBytes, pullBytes, ...dailyUsageIndexKey(day, userKey) },
   }));
 }
 
@@ -64,7 +69,7 @@ describe("daily usage aggregation job", () => {
     });
     await sync.pullAll(user.token, user.devices.tablet!);
     const today = new Date().toISOString().slice(0, 10);
-    const counter = await sync.item(`USER#${user.userKey}`, `USAGE#${today}`);
+    const counter = await sync.item(dailyUsageKey(user.userKey, today));
 
     // Act
     const outcome = await handler(tick(new Date(Date.now() + DAY_MS)), lambdaContext());
@@ -91,8 +96,8 @@ describe("daily usage aggregation job", () => {
     expect(await usageOf(a, day)).toMatchObject({ day, bytes: 10_000, pushBytes: 3_000, pullBytes: 7_000, opsP6: 3, opsP4: 1, opsP3: 1 });
     expect(await usageOf(b, day)).toMatchObject({ day, opsP10: 1, opsP6: 1 });
     expect((await usageOf(b, day))?.bytes).toBeUndefined();
-    expect(await jobs.auditItem("USAGE_DAY", day)).toMatchObject({ users: 1, bytes: 10_000, ops: { 3: 1, 4: 1, 6: 4, 10: 1 } });
-    expect(await jobs.auditItem("JOB_RUN#usage-aggregation", day)).toMatchObject({ outcome: "completed", users: 1, bytes: 10_000, ops: 7 });
+    expect(await jobs.auditItem(dayUsageKey(day))).toMatchObject({ users: 1, bytes: 10_000, ops: { 3: 1, 4: 1, 6: 4, 10: 1 } });
+    expect(await jobs.auditItem(jobRunKey("usage-aggregation", day))).toMatchObject({ outcome: "completed", users: 1, bytes: 10_000, ops: 7 });
   });
 
   it("running it twice, or twice at once, counts nothing twice", async () => {

@@ -3,8 +3,8 @@ import { resolve } from "node:path";
 import Ajv2020 from "ajv/dist/2020.js";
 import addFormats from "ajv-formats";
 import { describe, expect, it } from "vitest";
-import { buildOpenApiDocument } from "../../packages/core/src/api/openapi.js";
-import { ROUTES } from "../../packages/aws/src/resources.js";
+import { buildOpenApiDocument } from "@paysync/core/api/openapi";
+import { ROUTES } from "@paysync/aws/resources";
 import { useRuntime } from "../helpers/runtime.js";
 
 const rt = useRuntime();

@@ -1,20 +1,23 @@
 import { randomBytes } from "node:crypto";
 import { DeleteCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
-import { EMPTY_HEAD, sealEntry, type AuditEntry, type ChainHead } from "../../packages/core/src/audit/chain.js";
+import { EMPTY_HEAD, sealEntry, type AuditEntry, type ChainHead } from "@paysync/core/audit/chain";
 import { useRuntime } from "../helpers/runtime.js";
+import { auditDayChainKey, auditDayKey, auditEntryKey, paymentStateKey } from "@paysync/aws/store/keys";
 
 const rt = useRuntime();
 const audit = rt.resources.tables.Audit;
-type AuditWindowModule = typeof import("../../packages/aws/src/ops/audit-window.js");
-type SummaryModule = typeof import("../../packages/aws/src/ops/summary.js");
+type AuditWindowModule = typeof import("@paysync/aws/ops/audit-window");
+type SummaryModule = typeof import("@paysync/aws/ops/summary");
 let windows: AuditWindowModule;
 let summaries: SummaryModule;
+let auditLog: import("@paysync/aws/store/audit-log").AuditLog;
 
 beforeAll(async () => {
   Object.assign(process.env, rt.handlerEnv());
-  windows = await import("../../packages/aws/src/ops/audit-window.js");
-  summaries = await import("../../packages/aws/src/ops/summary.js");
+  windows = await import("@paysync/aws/ops/audit-window");
+  summaries = await import("@paysync/aws/ops/summary");
+  auditLog = (await import("@paysync/aws/wiring")).wiring.audit();
 });
 
 /** Keys written by a test, removed after it so no other suite sees them. */
@@ -33,13 +36,13 @@ async function todaysChain(count: number) {
   const day = new Date().toISOString().slice(0, 10);
   const chain = `${day}.ops${randomBytes(6).toString("hex")}`;
   // The day's registration is shared with real chains: written (idempotently), never removed.
-  await rt.dynamo.send(new PutCommand({ TableName: audit, Item: { pk: "AUDIT_DAYS", sk: day } }));
-  await put(audit, { pk: `AUDIT_DAY#${day}`, sk: chain });
+  await rt.dynamo.send(new PutCommand({ TableName: audit, Item: auditDayKey(day) }));
+  await put(audit, { ...auditDayChainKey(day, chain) });
   let head: ChainHead = EMPTY_HEAD;
   const entries: AuditEntry[] = [];
   const append = async () => {
     const entry = sealEntry({ time: new Date().toISOString(), actor: "system", action: "ops_it.sample", outcome: "ok" }, { chain, head });
-    await put(audit, { pk: `AUDIT#${chain}`, sk: `E#${String(entry.seq).padStart(12, "0")}`, ...entry });
+    await put(audit, { ...auditEntryKey(chain, entry.seq), ...entry });
     head = { seq: entry.seq, hash: entry.hash };
     entries.push(entry);
     return entry;
@@ -52,7 +55,7 @@ describe("the ops summary reads", () => {
   it("verify today's chains incrementally and name the entry where one was tampered with", async () => {
     // Prepare
     const { chain, entries, append } = await todaysChain(3);
-    const window = new windows.AuditWindow();
+    const window = new windows.AuditWindow(auditLog);
     const from = new Date(Date.now() - 60_000);
     const first = await window.read(from, new Date(Date.now() + 1_000));
     await append();
@@ -60,8 +63,8 @@ describe("the ops summary reads", () => {
     // Act
     const second = await window.read(from, new Date(Date.now() + 1_000));
     const target = entries[1]!;
-    await rt.dynamo.send(new PutCommand({ TableName: audit, Item: { pk: `AUDIT#${chain}`, sk: `E#${String(target.seq).padStart(12, "0")}`, ...target, outcome: "denied" } }));
-    const fresh = await new windows.AuditWindow().read(from, new Date(Date.now() + 1_000));
+    await rt.dynamo.send(new PutCommand({ TableName: audit, Item: { ...auditEntryKey(chain, target.seq), ...target, outcome: "denied" } }));
+    const fresh = await new windows.AuditWindow(auditLog).read(from, new Date(Date.now() + 1_000));
 
     // Assess
     const ours = (entries_: AuditEntry[]) => entries_.filter((e) => e.chain === chain).length;
@@ -74,10 +77,10 @@ describe("the ops summary reads", () => {
 
   it("count a user in grace whose period ends within a day", async () => {
     // Prepare
-    const reader = new summaries.OpsSummaryReader();
+    const reader = new summaries.OpsSummaryReader({ audit: auditLog });
     const before = (await reader.read({ windowMinutes: 5 })).users;
     const userKey = `u_${randomBytes(16).toString("hex")}`;
-    await put(rt.resources.tables.Payments, { pk: `USER#${userKey}`, sk: "PAYMENT_STATE", tier: "grace_period", status: "past_due", graceEndsAt: Date.now() + 3_600_000 });
+    await put(rt.resources.tables.Payments, { ...paymentStateKey(userKey), tier: "grace_period", status: "past_due", graceEndsAt: Date.now() + 3_600_000 });
 
     // Act
     const after = (await reader.read({ windowMinutes: 5 })).users;
@@ -90,7 +93,7 @@ describe("the ops summary reads", () => {
 
   it("read every lane and its dead-letter queue", async () => {
     // Act
-    const { lanes, window } = await new summaries.OpsSummaryReader().read({ windowMinutes: 100_000 });
+    const { lanes, window } = await new summaries.OpsSummaryReader({ audit: auditLog }).read({ windowMinutes: 100_000 });
 
     // Assess
     expect(window.minutes).toBe(24 * 60);

@@ -2,7 +2,7 @@ import { SQSClient } from "@aws-sdk/client-sqs";
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2, Context } from "aws-lambda";
 import Stripe from "stripe";
 import { describe, expect, it, vi } from "vitest";
-import { lambdaContext } from "../../packages/local/src/handlers.js";
+import { lambdaContext } from "@paysync/local/handlers";
 import { nowSeconds, paymentsHarness, uid } from "../helpers/payments.js";
 import { useRuntime } from "../helpers/runtime.js";
 import { checkoutCompletedEvent } from "../helpers/stripe-factories.js";

@@ -1,7 +1,7 @@
 import type { ScheduledEvent } from "aws-lambda";
 import { beforeAll, describe, expect, it } from "vitest";
-import { scheduledEvent } from "../../packages/local/src/scheduler.js";
-import { featureFlagsFor, policyFor } from "../../packages/core/src/tiers.js";
+import { scheduledEvent } from "@paysync/local/scheduler";
+import { featureFlagsFor, policyFor } from "@paysync/core/tiers";
 import { nowSeconds, paymentsHarness, uid } from "../helpers/payments.js";
 import { useRuntime } from "../helpers/runtime.js";
 import { checkoutCompletedEvent, invoiceEvent, subscriptionEvent, type InvoiceEventType } from "../helpers/stripe-factories.js";
@@ -12,13 +12,16 @@ const DAY_MS = 86_400_000;
 const PREMIUM = { priceId: "price_it_premium", priceLookupKey: "premium_monthly" };
 type Handler = (event: Partial<ScheduledEvent>) => Promise<{ status: string; expired: number; pages?: number }>;
 let graceExpiry: Handler;
-let runGraceExpiry: typeof import("../../packages/aws/src/payments/grace-expiry-job.js").runGraceExpiry;
+type GraceJob = typeof import("@paysync/aws/jobs/grace-expiry");
+let runGraceExpiry: (options: Pick<Parameters<GraceJob["runGraceExpiry"]>[0], "now" | "runKey" | "pageSize">) => ReturnType<GraceJob["runGraceExpiry"]>;
 
 beforeAll(async () => {
   // The job runs in this process against the runtime's emulators, with a clock of our choosing.
   Object.assign(process.env, rt.handlerEnv());
   graceExpiry = (await import("../../functions/jobs/grace-expiry.js")).handler as Handler;
-  ({ runGraceExpiry } = await import("../../packages/aws/src/payments/grace-expiry-job.js"));
+  const grace = await import("@paysync/aws/jobs/grace-expiry");
+  const { wiring } = await import("@paysync/aws/wiring");
+  runGraceExpiry = (options) => grace.runGraceExpiry({ ...options, payments: wiring.paymentApplier(), paymentState: wiring.paymentState(), audit: wiring.audit() });
 });
 
 /** A premium customer whose renewal failed `t + 100`: in grace until `graceEndsAt`. */

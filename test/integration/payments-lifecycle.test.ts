@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { nowSeconds, paymentsHarness, uid } from "../helpers/payments.js";
 import { useRuntime } from "../helpers/runtime.js";
 import { checkoutCompletedEvent, invoiceEvent, subscriptionEvent, type InvoiceEventType } from "../helpers/stripe-factories.js";
+import { paymentStateKey } from "@paysync/aws/store/keys";
 
 const rt = useRuntime();
 const pay = paymentsHarness(rt);
@@ -89,7 +90,7 @@ describe("state items written by others", () => {
     const c = customer();
     await rt.dynamo.send(new PutCommand({
       TableName: rt.resources.tables.Payments,
-      Item: { pk: `USER#${pay.userKeyOf(c.userId)}`, sk: "PAYMENT_STATE", tier: "premium", status: "active" },
+      Item: { ...paymentStateKey(pay.userKeyOf(c.userId)), tier: "premium", status: "active" },
     }));
     const seeded = await pay.entitlements(c.userId);
 

@@ -1,16 +1,18 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import type { StripeFact } from "../../packages/core/src/payments/index.js";
+import type { StripeFact } from "@paysync/core/payments";
 import { nowSeconds, paymentsHarness, uid } from "../helpers/payments.js";
 import { eventually, useRuntime } from "../helpers/runtime.js";
 import { checkoutCompletedEvent, subscriptionEvent } from "../helpers/stripe-factories.js";
 
 const rt = useRuntime();
 const pay = paymentsHarness(rt);
-let PaymentApplier: typeof import("../../packages/aws/src/payments/payment-applier.js").PaymentApplier;
+let newApplier: () => import("@paysync/aws/payments/payment-applier").PaymentApplier;
 
 beforeAll(async () => {
   Object.assign(process.env, rt.handlerEnv());
-  ({ PaymentApplier } = await import("../../packages/aws/src/payments/payment-applier.js"));
+  const { PaymentApplier } = await import("@paysync/aws/payments/payment-applier");
+  const { wiring } = await import("@paysync/aws/wiring");
+  newApplier = () => new PaymentApplier(wiring.paymentPorts());
 });
 
 const failure = (): StripeFact => ({
@@ -24,7 +26,7 @@ describe("payment state under load", () => {
     const userId = uid("user");
     const userKey = pay.userKeyOf(userId);
     const t = nowSeconds() - 3_600;
-    const workers = Array.from({ length: 10 }, () => new PaymentApplier());
+    const workers = Array.from({ length: 10 }, () => newApplier());
 
     // Act
     const results = await Promise.all(workers.map((worker, i) => worker.applyFact(userKey, failure(), { eventId: uid("evt"), createdSeconds: t + i })));

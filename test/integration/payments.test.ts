@@ -1,6 +1,6 @@
 import { SendMessageCommand } from "@aws-sdk/client-sqs";
 import { describe, expect, it } from "vitest";
-import { featureFlagsFor, policyFor } from "../../packages/core/src/tiers.js";
+import { featureFlagsFor, policyFor } from "@paysync/core/tiers";
 import { nowSeconds, paymentsHarness, uid } from "../helpers/payments.js";
 import { useRuntime } from "../helpers/runtime.js";
 import {

@@ -3,7 +3,7 @@ import { ScanCommand } from "@aws-sdk/lib-dynamodb";
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2, Context } from "aws-lambda";
 import Stripe from "stripe";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import { lambdaContext } from "../../packages/local/src/handlers.js";
+import { lambdaContext } from "@paysync/local/handlers";
 import { PII, recordPii } from "../helpers/pii-fixtures.js";
 import { eventually, useRuntime } from "../helpers/runtime.js";
 import { checkoutCompletedEvent } from "../helpers/stripe-factories.js";

@@ -1,19 +1,21 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import type { SyncOp } from "../../packages/core/src/api/index.js";
-import type { LanePublisher } from "../../packages/aws/src/sync/lane-publisher.js";
-import type { PushService } from "../../packages/aws/src/sync/push-service.js";
+import type { SyncOp } from "@paysync/core/api";
+import type { LanePublisher } from "@paysync/aws/store/lanes";
+import type { PushService } from "@paysync/aws/sync/push-service";
 import { eventually, useRuntime } from "../helpers/runtime.js";
 import { makeOp, syncClient } from "../helpers/sync.js";
 
 const rt = useRuntime();
 const sync = syncClient(rt);
 
-let PushServiceClass: typeof PushService;
+let pushWithLanes: (lanes: LanePublisher) => PushService;
 
 beforeAll(async () => {
   // The push service runs in this process, against the same emulators, so a fault can be injected.
   Object.assign(process.env, rt.handlerEnv());
-  ({ PushService: PushServiceClass } = await import("../../packages/aws/src/sync/push-service.js"));
+  const { PushService: PushServiceClass } = await import("@paysync/aws/sync/push-service");
+  const { wiring } = await import("@paysync/aws/wiring");
+  pushWithLanes = (lanes) => new PushServiceClass({ ...wiring.pushPorts(), lanes });
 });
 
 /** A publisher that fails as a process dying (or a dependency failing) between the slot reservation and the lane send does. */
@@ -24,7 +26,7 @@ describe("a push that fails after reserving its offline-queue slots (found by th
     // Prepare
     const { token, userKey, devices } = await sync.user("push-fault", ["phone", "tablet"], "basic");
     const op = makeOp({ entityType: "check_in" });
-    const failing = new PushServiceClass({ publisher: deadPublisher });
+    const failing = pushWithLanes(deadPublisher);
     await expect(failing.push({ userKey, deviceId: devices.phone!, ops: [op as SyncOp], receivedAt: new Date() })).rejects.toThrow(/injected/);
     expect(await sync.pendingCount(userKey)).toBe(1);
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { useRuntime } from "../helpers/runtime.js";
 import { makeOp, syncClient } from "../helpers/sync.js";
+import { historyPrefix, opHistoryKey, userPartition } from "@paysync/aws/store/keys";
 
 const rt = useRuntime();
 const sync = syncClient(rt);
@@ -29,7 +30,7 @@ describe("automatic conflict resolution (basic)", () => {
     expect(outcome).toBe("applied");
     const entity = await sync.entity(userKey, "mood_entry", entityId);
     expect(entity).toMatchObject({ version: 2, originDeviceId: devices.tablet });
-    const history = await sync.query(`USER#${userKey}`, `HIST#mood_entry#${entityId}#`);
+    const history = await sync.query(userPartition(userKey), historyPrefix("mood_entry", entityId));
     expect(history.map((h) => [h.version, h.originDeviceId])).toEqual([[1, devices.phone]]);
     const phoneSees = await sync.pullAll(token, devices.phone!);
     expect(phoneSees.map((c) => [c.payload.opId, c.version])).toEqual([[tabletOp.opId, 2]]);
@@ -44,7 +45,7 @@ describe("automatic conflict resolution (basic)", () => {
     // Assess
     expect(outcome).toBe("lost_lww");
     expect(await sync.entity(userKey, "mood_entry", entityId)).toMatchObject({ version: 1, originDeviceId: devices.phone });
-    expect(await sync.item(`USER#${userKey}`, `HIST#mood_entry#${entityId}#op#${tabletOp.opId}`)).toMatchObject({ originDeviceId: devices.tablet });
+    expect(await sync.item(opHistoryKey(userKey, "mood_entry", entityId, tabletOp.opId))).toMatchObject({ originDeviceId: devices.tablet });
     expect(await sync.pullAll(token, devices.phone!)).toEqual([]);
   });
 });

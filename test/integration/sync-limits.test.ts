@@ -2,6 +2,7 @@ import { PutCommand } from "@aws-sdk/lib-dynamodb";
 import { describe, expect, it } from "vitest";
 import { useRuntime } from "../helpers/runtime.js";
 import { makeOp, syncClient } from "../helpers/sync.js";
+import { bandwidthKey, dailyUsageKey, pendingCountKey } from "@paysync/aws/store/keys";
 
 const rt = useRuntime();
 const sync = syncClient(rt);
@@ -58,19 +59,19 @@ describe.each([
   },
   {
     limit: "bandwidth",
-    prepare: async (userKey: string) => put({ pk: `USER#${userKey}`, sk: "LIMIT#BANDWIDTH", tokens: -100 * KiB, updatedAtMs: Date.now(), rev: 1 }),
+    prepare: async (userKey: string) => put({ ...bandwidthKey(userKey), tokens: -100 * KiB, updatedAtMs: Date.now(), rev: 1 }),
     limitedOps: () => [makeOp()],
     retryAfter: (seconds: number) => expect(seconds).toBeGreaterThanOrEqual(5),
   },
   {
     limit: "daily_data",
-    prepare: async (userKey: string) => put({ pk: `USER#${userKey}`, sk: `USAGE#${today()}`, bytes: 20 * MiB - 10 }),
+    prepare: async (userKey: string) => put({ ...dailyUsageKey(userKey, today()), bytes: 20 * MiB - 10 }),
     limitedOps: () => [makeOp()],
     retryAfter: (seconds: number) => expect(seconds).toBeLessThanOrEqual(24 * 3600),
   },
   {
     limit: "offline_queue",
-    prepare: async (userKey: string) => put({ pk: `USER#${userKey}`, sk: "LIMIT#PENDING", pending: 10 }),
+    prepare: async (userKey: string) => put({ ...pendingCountKey(userKey), pending: 10 }),
     limitedOps: () => [makeOp(), makeOp()],
     retryAfter: (seconds: number) => expect(seconds).toBe(60),
   },
@@ -136,7 +137,7 @@ describe("a pull over the daily data allowance", () => {
   it("is refused with 429 until a crisis change is waiting, which it then delivers", async () => {
     // Prepare
     const { token, userKey, devices } = await sync.user("pull-daily", ["phone", "tablet"]);
-    await put({ pk: `USER#${userKey}`, sk: `USAGE#${today()}`, bytes: 20 * MiB });
+    await put({ ...dailyUsageKey(userKey, today()), bytes: 20 * MiB });
 
     // Act
     const refused = await sync.pull(token, devices.tablet!);

@@ -1,9 +1,9 @@
 import type { Context, SQSBatchResponse, SQSRecord } from "aws-lambda";
 import { beforeAll, describe, expect, it } from "vitest";
-import type { OpApplier } from "../../packages/aws/src/sync/op-applier.js";
-import type { SyncOpMessage } from "../../packages/aws/src/sync/op-message.js";
-import type { UsageLimits } from "../../packages/aws/src/sync/usage-limits.js";
-import { policyFor } from "../../packages/core/src/tiers.js";
+import type { OpApplier } from "@paysync/aws/sync/op-applier";
+import type { SyncOpMessage } from "@paysync/core/sync/op-message";
+import type { UsageLimits } from "@paysync/aws/store/usage-limits";
+import { policyFor } from "@paysync/core/tiers";
 import { useRuntime } from "../helpers/runtime.js";
 import { syncClient } from "../helpers/sync.js";
 
@@ -13,13 +13,16 @@ const sync = syncClient(rt);
 let createSyncWorker: typeof import("../../functions/workers/sync-worker.js").createSyncWorker;
 let applier: OpApplier;
 let limits: UsageLimits;
+let telemetry: import("@paysync/aws/sync/sync-telemetry").SyncTelemetry;
 
 beforeAll(async () => {
   // The worker handler runs in this process, against the same emulators, so faults can be injected.
   Object.assign(process.env, rt.handlerEnv());
   ({ createSyncWorker } = await import("../../functions/workers/sync-worker.js"));
-  applier = new (await import("../../packages/aws/src/sync/op-applier.js")).OpApplier();
-  limits = new (await import("../../packages/aws/src/sync/usage-limits.js")).UsageLimits();
+  const { wiring } = await import("@paysync/aws/wiring");
+  applier = wiring.opApplier();
+  limits = wiring.limits();
+  telemetry = wiring.syncTelemetry();
 });
 
 const context = { functionName: "sync-worker-test", getRemainingTimeInMillis: () => 30_000 } as unknown as Context;
@@ -66,7 +69,7 @@ describe("a sync worker failing mid-batch", () => {
     };
     for (const op of Object.values(ops)) op.payloadCipher = await rt.cipher().encrypt({ opId: op.opId }, { userKey, entityType: "check_in" });
     await limits.reservePending(userKey, Object.values(ops).map((o) => o.opId), policyFor("basic"), new Date());
-    const worker = createSyncWorker(faultyApplier(new Map<string, Fault>([[ops.b1.opId, "after_commit"], [ops.c1.opId, "before_commit"]])));
+    const worker = createSyncWorker(faultyApplier(new Map<string, Fault>([[ops.b1.opId, "after_commit"], [ops.c1.opId, "before_commit"]])), telemetry);
     const batch = [record(ops.a1, `${userKey}#0`), record(ops.b1, `${userKey}#1`), record(ops.b2, `${userKey}#1`), record(ops.c1, `${userKey}#2`)];
 
     // Act

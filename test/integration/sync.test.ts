@@ -6,6 +6,7 @@ import { paymentsLanded } from "../helpers/crisis-payments.js";
 import { eventually, useRuntime } from "../helpers/runtime.js";
 import { subscriptionEvent } from "../helpers/stripe-factories.js";
 import { makeOp, syncClient } from "../helpers/sync.js";
+import { deviceKey } from "@paysync/aws/store/keys";
 
 const rt = useRuntime();
 const sync = syncClient(rt);
@@ -177,7 +178,7 @@ describe("session handoff", () => {
     expect(laptop).toEqual([]);
     const reRegistered = await rt.request("POST", "/v1/devices", { token, body: { deviceId: devices.tablet, platform: "android" } });
     expect(Object.keys(reRegistered.json).sort()).toEqual(["appVersion", "deviceId", "lastSeenAt", "platform", "primary", "registeredAt"]);
-    expect(await sync.item(`USER#${userKey}`, `DEVICE#${devices.tablet}`)).toMatchObject({ activeSessionId: "mbct-1", platform: "android" });
+    expect(await sync.item(deviceKey(userKey, devices.tablet!))).toMatchObject({ activeSessionId: "mbct-1", platform: "android" });
   });
 
   it("answers 404 when the target device is another user's", async () => {

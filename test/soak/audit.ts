@@ -2,6 +2,7 @@ import { BatchGetCommand, QueryCommand, type BatchGetCommandOutput } from "@aws-
 import { fansOut, type LedgerOp, type SoakUser } from "./devices.js";
 import type { SoakService } from "./service.js";
 import type { StripeStream } from "./stripe.js";
+import { CONFLICT_PREFIX, entityKey, opRecordKey, PENDING_PREFIX, pendingCountKey, stripeEventKey, userPartition } from "@paysync/aws/store/keys";
 
 /**
  * The final exactly-once audit. Every op of the soak has an entity of its own (fresh id,
@@ -62,7 +63,7 @@ export async function opRecords(svc: SoakService, ops: LedgerOp[]): Promise<Set<
   const table = svc.state.resources.tables.Sync;
   const found = new Set<string>();
   for (let i = 0; i < ops.length; i += 100) {
-    let keys: Record<string, unknown>[] | undefined = ops.slice(i, i + 100).map((op) => ({ pk: `USER#${op.user.userKey}`, sk: `OP#${op.opId}` }));
+    let keys: Record<string, unknown>[] | undefined = ops.slice(i, i + 100).map((op): Record<string, unknown> => ({ ...opRecordKey(op.user.userKey, op.opId) }));
     while (keys && keys.length > 0) {
       const result: BatchGetCommandOutput = await svc.dynamo.send(new BatchGetCommand({ RequestItems: { [table]: { Keys: keys, ConsistentRead: true, ProjectionExpression: "sk" } } }));
       for (const item of result.Responses?.[table] ?? []) found.add(String(item.sk).slice(3));
@@ -115,20 +116,20 @@ export async function auditUser(svc: SoakService, user: SoakUser, ops: LedgerOp[
       }
     }
   }
-  const items = await partition(svc, svc.state.resources.tables.Sync, `USER#${user.userKey}`);
+  const items = await partition(svc, svc.state.resources.tables.Sync, userPartition(user.userKey));
   const bySk = new Map(items.map((item) => [item.sk as string, item]));
   for (const op of ops) {
-    const record = bySk.get(`OP#${op.opId}`);
-    const entity = bySk.get(`ENTITY#${op.entityType}#${op.entityId}`);
+    const record = bySk.get(opRecordKey(op.user.userKey, op.opId).sk);
+    const entity = bySk.get(entityKey(op.user.userKey, op.entityType, op.entityId).sk);
     if (op.fate === "accepted" && !record) fail(`accepted op ${op.opId} has no op record (never applied)`);
     if (op.fate === "rejected" && (record || entity)) fail(`refused op ${op.opId} was applied`);
     if (entity && entity.version !== 1) fail(`entity of op ${op.opId} is at version ${entity.version}, not 1 (applied twice?)`);
   }
   for (const item of items) {
     const sk = item.sk as string;
-    if (sk.startsWith("CONFLICT#")) fail(`conflict ${sk}: an op applied twice`);
-    if (sk.startsWith("PENDING#")) fail(`offline-queue slot ${sk} never released`);
-    if (sk === "LIMIT#PENDING" && item.pending !== 0) fail(`pending counter is ${item.pending} after the drain`);
+    if (sk.startsWith(CONFLICT_PREFIX)) fail(`conflict ${sk}: an op applied twice`);
+    if (sk.startsWith(PENDING_PREFIX)) fail(`offline-queue slot ${sk} never released`);
+    if (sk === pendingCountKey(user.userKey).sk && item.pending !== 0) fail(`pending counter is ${item.pending} after the drain`);
   }
 }
 
@@ -147,7 +148,7 @@ export async function auditStripe(svc: SoakService, stream: StripeStream, totals
   }
   const table = svc.state.resources.tables.Payments;
   const ids = [...new Set(stream.events.map((e) => e.id))];
-  const result = await svc.dynamo.send(new BatchGetCommand({ RequestItems: { [table]: { Keys: ids.map((id) => ({ pk: `EVENT#${id}`, sk: "EVENT" })), ConsistentRead: true } } }));
+  const result = await svc.dynamo.send(new BatchGetCommand({ RequestItems: { [table]: { Keys: ids.map((id) => stripeEventKey(id)), ConsistentRead: true } } }));
   const recorded = new Set((result.Responses?.[table] ?? []).map((item) => item.eventId as string));
   for (const id of ids) if (!recorded.has(id)) fail(`event ${id} has no record`);
 }

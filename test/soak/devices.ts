@@ -1,4 +1,4 @@
-import { policyFor, type Tier } from "../../packages/core/src/tiers.js";
+import { policyFor, type Tier } from "@paysync/core/tiers";
 import type { Answer, SoakService } from "./service.js";
 
 /**

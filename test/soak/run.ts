@@ -15,7 +15,7 @@ import { spawnSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { GetQueueAttributesCommand } from "@aws-sdk/client-sqs";
-import type { Tier } from "../../packages/core/src/tiers.js";
+import type { Tier } from "@paysync/core/tiers";
 import { TEST_OUTPUT_DIR } from "../helpers/global-setup.js";
 import { auditStripe, auditUser, opRecords, type AuditTotals } from "./audit.js";
 import { SoakDevices, type LedgerOp, type SoakUser } from "./devices.js";

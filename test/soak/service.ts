@@ -4,13 +4,14 @@ import { join } from "node:path";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { DynamoDBDocumentClient, PutCommand } from "@aws-sdk/lib-dynamodb";
-import { pseudonymousKey } from "../../packages/core/src/pii.js";
-import type { Tier } from "../../packages/core/src/tiers.js";
-import { signDevToken } from "../../packages/local/src/jwt.js";
-import { localClientConfig } from "../../packages/local/src/provision.js";
-import type { RuntimeState } from "../../packages/local/src/runtime.js";
-import type { LocalSecrets } from "../../packages/local/src/settings.js";
+import { pseudonymousKey } from "@paysync/core/pii";
+import type { Tier } from "@paysync/core/tiers";
+import { signDevToken } from "@paysync/local/jwt";
+import { localClientConfig } from "@paysync/local/provision";
+import type { RuntimeState } from "@paysync/local/runtime";
+import type { LocalSecrets } from "@paysync/local/settings";
 import { startRuntimeProcess, stopRuntimeProcess, TEST_OUTPUT_DIR } from "../helpers/global-setup.js";
+import { paymentStateKey } from "@paysync/aws/store/keys";
 
 export interface Answer {
   /** 0 when the request never got an answer (refused, reset, timed out). */
@@ -64,7 +65,7 @@ export async function startSoakService() {
     async setTier(userKey: string, tier: Tier) {
       await dynamo.send(new PutCommand({
         TableName: state.resources.tables.Payments,
-        Item: { pk: `USER#${userKey}`, sk: "PAYMENT_STATE", tier, status: tier === "free" ? "none" : "active" },
+        Item: { ...paymentStateKey(userKey), tier, status: tier === "free" ? "none" : "active" },
       }));
     },
     async stop() {

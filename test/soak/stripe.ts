@@ -1,7 +1,7 @@
 import Stripe from "stripe";
 import {
   checkoutCompletedEvent, customerEvent, invoiceEvent, subscriptionEvent, type StripeEventObject,
-} from "../../packages/local/src/simulator/stripe-events.js";
+} from "@paysync/local/simulator/stripe-events";
 import type { SoakUser } from "./devices.js";
 import type { SoakService } from "./service.js";
 

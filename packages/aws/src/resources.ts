@@ -1,8 +1,11 @@
 /**
  * The one definition of paysync's AWS resources. The SST stacks build them in AWS and the
  * local runtime creates the same tables, queues and schedules on the emulators, so the two
- * can never drift apart. Plain data only: no CDK or SDK imports here.
+ * can never drift apart. Plain data only: no CDK or SDK imports here. The HTTP routes are the
+ * API manifest of `@paysync/core/api/routes` (with their schemas); this file says what each
+ * function serving them may touch.
  */
+import { API_ROUTES, type ApiFunction } from "@paysync/core/api/routes";
 
 export type KeyType = "string" | "number";
 
@@ -296,25 +299,11 @@ export interface RouteDefinition {
   auth: boolean;
 }
 
-/** The HTTP API of SPEC.md §4. */
-export const ROUTES: readonly RouteDefinition[] = [
-  { route: "GET /health", function: "Health", auth: false },
-  { route: "POST /webhooks/stripe", function: "StripeWebhook", auth: false },
-  { route: "GET /v1/me/entitlements", function: "Entitlements", auth: true },
-  { route: "POST /v1/devices", function: "Devices", auth: true },
-  { route: "GET /v1/devices", function: "Devices", auth: true },
-  { route: "DELETE /v1/devices/{deviceId}", function: "Devices", auth: true },
-  { route: "POST /v1/sync/push", function: "SyncPush", auth: true },
-  { route: "GET /v1/sync/pull", function: "SyncPull", auth: true },
-  { route: "GET /v1/sync/conflicts", function: "Conflicts", auth: true },
-  { route: "POST /v1/sync/conflicts/{conflictId}/resolve", function: "Conflicts", auth: true },
-  { route: "POST /v1/sessions/{sessionId}/handoff", function: "Handoff", auth: true },
-  { route: "GET /v1/crisis/resources", function: "Crisis", auth: true },
-  { route: "POST /v1/crisis/activate", function: "Crisis", auth: true },
-  { route: "POST /v1/crisis/resolve", function: "Crisis", auth: true },
-  { route: "PUT /v1/crisis/safety-plan", function: "Crisis", auth: true },
-  { route: "PUT /v1/crisis/contacts", function: "Crisis", auth: true },
-];
+/** Every function the API manifest names is defined here: one that is not fails type-checking. */
+const definedFunction = (fn: ApiFunction): FunctionId => fn;
+
+/** The HTTP API of SPEC.md §4, from the API manifest. */
+export const ROUTES: readonly RouteDefinition[] = API_ROUTES.map(({ route, function: fn, auth }) => ({ route, function: definedFunction(fn), auth }));
 
 /** Lane consumers and jobs by function id, so stacks and the local runtime agree. */
 export const LANE_CONSUMER: Record<LaneId, FunctionId> = {

@@ -46,7 +46,8 @@ if (!state) fail(`paysync: no running service uses ${settings.dataDir}; start it
 Object.assign(process.env, handlerEnvironment(settings, state.endpoints, state.resources));
 
 const { buildComplianceReport } = await import("@paysync/aws/audit/compliance");
+const { wiring } = await import("@paysync/aws/wiring");
 const { formatComplianceReport } = await import("@paysync/core/audit/report");
-const report = await buildComplianceReport({ ...(from ? { from } : {}), ...(to ? { to } : {}) });
+const report = await buildComplianceReport(wiring.audit(), { ...(from ? { from } : {}), ...(to ? { to } : {}) });
 console.log(parsed.values.json ? JSON.stringify(report, null, 2) : formatComplianceReport(report));
 process.exit(report.chainIntact ? 0 : 3);

@@ -1,11 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { featureFlagsFor, policyFor } from "../../../packages/core/src/tiers.js";
+import { featureFlagsFor, policyFor } from "@paysync/core/tiers";
 import {
   API_SCHEMAS, CRISIS_HOTLINE, ConflictResolveRequestSchema, CrisisActivateRequestSchema,
   CrisisResourcesResponseSchema, DeviceRegistrationRequestSchema, EmergencyContactsRequestSchema,
   EntitlementsResponseSchema, ErrorBodySchema, HandoffRequestSchema, IdSchema, SafetyPlanSchema,
   SyncPullQuerySchema, SyncPullResponseSchema, SyncPushRequestSchema, toJsonSchema,
-} from "../../../packages/core/src/api/index.js";
+} from "@paysync/core/api";
 
 const CLIENT_TIME = "2025-03-10T12:00:00.000Z";
 

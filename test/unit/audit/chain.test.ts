@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import {
   auditRecordSchema, canonicalize, EMPTY_HEAD, entryHash, GENESIS_HASH, sealEntry, verifyChain,
   type AuditEntry, type AuditRecord,
-} from "../../../packages/core/src/audit/chain.js";
+} from "@paysync/core/audit/chain";
 
 const USER_KEY = `u_${"a1".repeat(16)}`;
 

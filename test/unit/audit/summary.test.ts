@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { EMPTY_HEAD, sealEntry, type AuditEntry, type AuditRecord } from "../../../packages/core/src/audit/chain.js";
-import { formatComplianceReport, type ComplianceReport } from "../../../packages/core/src/audit/report.js";
-import { percentile, summariseAudit } from "../../../packages/core/src/audit/summary.js";
+import { EMPTY_HEAD, sealEntry, type AuditEntry, type AuditRecord } from "@paysync/core/audit/chain";
+import { formatComplianceReport, type ComplianceReport } from "@paysync/core/audit/report";
+import { percentile, summariseAudit } from "@paysync/core/audit/summary";
 
 function entries(records: Array<Partial<AuditRecord>>): AuditEntry[] {
   let head = EMPTY_HEAD;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { parseCrisisOp } from "../../../packages/core/src/crisis/ops.js";
-import { ValidationError } from "../../../packages/core/src/errors.js";
+import { parseCrisisOp } from "@paysync/core/crisis/ops";
+import { ValidationError } from "@paysync/core/errors";
 
 const PLAN = { warningSigns: ["w"], copingStrategies: [], reasonsForLiving: [], distractions: [], peopleToAskForHelp: [], professionalsToContact: [], makingEnvironmentSafe: [] };
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { CRISIS_HOTLINE, CrisisResourcesResponseSchema } from "../../../packages/core/src/api/crisis.js";
-import { composeResources, latestEntity } from "../../../packages/core/src/crisis/resources.js";
-import { activateCrisis, INACTIVE_CRISIS_STATE } from "../../../packages/core/src/crisis/state.js";
+import { CRISIS_HOTLINE, CrisisResourcesResponseSchema } from "@paysync/core/api/crisis";
+import { composeResources, latestEntity } from "@paysync/core/crisis/resources";
+import { activateCrisis, INACTIVE_CRISIS_STATE } from "@paysync/core/crisis/state";
 
 const plan = {
   warningSigns: ["not sleeping"], copingStrategies: ["walk"], reasonsForLiving: ["my sister"], distractions: [],

@@ -8,8 +8,8 @@ import {
   INACTIVE_CRISIS_STATE,
   resolveCrisis,
   type CrisisState,
-} from "../../../packages/core/src/crisis/state.js";
-import { AssessmentPayloadSchema, scoreAssessment } from "../../../packages/core/src/sync/assessment.js";
+} from "@paysync/core/crisis/state";
+import { AssessmentPayloadSchema, scoreAssessment } from "@paysync/core/sync/assessment";
 
 const T0 = new Date("2026-03-01T10:00:00.000Z");
 const T1 = new Date("2026-03-01T10:05:00.000Z");

@@ -16,7 +16,7 @@ import {
   BranchKeyRejected,
   BranchKeyUnavailable,
   type BranchKeyKms,
-} from "../../../packages/aws/src/envelope/branch-keyring.js";
+} from "@paysync/aws/crypto/branch-keyring";
 
 const SUITE_ID = AlgorithmSuiteIdentifier.ALG_AES256_GCM_IV12_TAG16_HKDF_SHA512_COMMIT_KEY;
 const SUITE = new NodeAlgorithmSuite(SUITE_ID);

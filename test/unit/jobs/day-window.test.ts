@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { dayWindow, isUtcDay, jobClock, previousUtcDay } from "../../../packages/core/src/jobs/day-window.js";
+import { dayWindow, isUtcDay, jobClock, previousUtcDay } from "@paysync/core/jobs/day-window";
 
 describe("day windows of the daily jobs", () => {
   it.each([

@@ -1,9 +1,9 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { percentiles } from "../../../packages/core/src/audit/summary.js";
+import { percentiles } from "@paysync/core/audit/summary";
 import {
   SKETCH_RELATIVE_ACCURACY, addSample, emptySketch, mergeSketches, sketchPercentiles,
-} from "../../../packages/core/src/jobs/latency-sketch.js";
+} from "@paysync/core/jobs/latency-sketch";
 
 const sketchOf = (values: readonly number[]) => values.reduce((sketch, v) => addSample(sketch, v), emptySketch());
 const within = (actual: number | null, exact: number | null) =>

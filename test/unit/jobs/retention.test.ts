@@ -1,13 +1,12 @@
 import { describe, expect, it } from "vitest";
 import {
-  LONGEST_RETENTION_DAYS, decideFeedEntry, parseFeedPartition, retentionDaysFor,
-} from "../../../packages/core/src/jobs/retention.js";
-import type { Tier } from "../../../packages/core/src/tiers.js";
+  LONGEST_RETENTION_DAYS, decideFeedEntry, retentionDaysFor,
+} from "@paysync/core/jobs/retention";
+import type { Tier } from "@paysync/core/tiers";
 
 const NOW = new Date("2025-03-31T03:30:00.000Z");
 const DAY_MS = 86_400_000;
 const daysAgo = (days: number) => new Date(NOW.getTime() - days * DAY_MS).toISOString();
-const USER_KEY = `u_${"ab".repeat(16)}`;
 
 describe("retention by tier", () => {
   it.each<[Tier, number]>([
@@ -72,17 +71,5 @@ describe("which feed entries the purge removes", () => {
 
     // Assess
     expect(wrong).toEqual([]);
-  });
-});
-
-describe("feed partitions", () => {
-  it.each([
-    [`FEED#${USER_KEY}#phone-1`, { userKey: USER_KEY, deviceId: "phone-1" }],
-    [`FEED#${USER_KEY}#a#b`, undefined],
-    [`USER#${USER_KEY}`, undefined],
-    ["FEED#user-123#phone", undefined],
-  ])("%s parses to %j", (pk, expected) => {
-    // Assess
-    expect(parseFeedPartition(pk)).toEqual(expected);
   });
 });

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import type { AuditEntry } from "../../../packages/core/src/audit/chain.js";
+import type { AuditEntry } from "@paysync/core/audit/chain";
 import {
   MAX_LISTED_BREACHES, applyLatencySample, buildSloReport, emptyTally, formatSloReport, mergeTallies, percentileWithinTarget, tallyEntries,
-} from "../../../packages/core/src/jobs/slo.js";
+} from "@paysync/core/jobs/slo";
 
 const GENERATED = new Date("2025-03-10T00:20:00.000Z");
 const CRISIS = { crisisTargetMs: 200 };

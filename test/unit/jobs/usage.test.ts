@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import type { AuditEntry } from "../../../packages/core/src/audit/chain.js";
-import { addOps, byteUsageOf, countOpsByUser, opOf, totalOps } from "../../../packages/core/src/jobs/usage.js";
+import type { AuditEntry } from "@paysync/core/audit/chain";
+import { addOps, byteUsageOf, countOpsByUser, opOf, totalOps } from "@paysync/core/jobs/usage";
 
 const A = `u_${"aa".repeat(16)}`;
 const B = `u_${"bb".repeat(16)}`;

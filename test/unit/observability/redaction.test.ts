@@ -1,6 +1,6 @@
 import { Logger } from "@aws-lambda-powertools/logger";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { REDACTED, redactingReplacer, scrubText } from "../../../packages/aws/src/redaction.js";
+import { REDACTED, redactingReplacer, scrubText } from "@paysync/aws/base/redaction";
 import { PII } from "../../helpers/pii-fixtures.js";
 
 /** A logger configured as `observability.ts` configures the shared one, writing into `lines`. */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import type { AuditEntry, AuditRecord } from "../../../packages/core/src/audit/chain.js";
-import { buildOpsSummary, laneSummary, type LaneInput, type OpsInput } from "../../../packages/core/src/ops/summary.js";
-import { OpsSummarySchema } from "../../../packages/core/src/ops/summary-schema.js";
+import type { AuditEntry, AuditRecord } from "@paysync/core/audit/chain";
+import { buildOpsSummary, laneSummary, type LaneInput, type OpsInput } from "@paysync/core/ops/summary";
+import { OpsSummarySchema } from "@paysync/core/ops/summary-schema";
 
 const NOW = new Date("2026-03-01T12:00:00.000Z");
 let seq = 0;

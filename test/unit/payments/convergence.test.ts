@@ -12,7 +12,7 @@ import {
   type PaymentState,
   type StripeFact,
   type StripeFactsConfig,
-} from "../../../packages/core/src/payments/index.js";
+} from "@paysync/core/payments";
 import {
   invoiceEvent,
   subscriptionEvent,

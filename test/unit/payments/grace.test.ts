@@ -5,7 +5,7 @@ import {
   graceDurationMs,
   graceEndsAtFor,
   type PaidTier,
-} from "../../../packages/core/src/payments/index.js";
+} from "@paysync/core/payments";
 
 describe("grace period length", () => {
   it.each<{ tier: PaidTier; failures: number; days: number }>([

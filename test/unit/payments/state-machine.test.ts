@@ -13,7 +13,7 @@ import {
   type ApplyResult,
   type PaymentState,
   type StripeFactsConfig,
-} from "../../../packages/core/src/payments/index.js";
+} from "@paysync/core/payments";
 import {
   checkoutCompletedEvent,
   customerEvent,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ValidationError } from "../../../packages/core/src/errors.js";
+import { ValidationError } from "@paysync/core/errors";
 import {
   eventMetaOf,
   extractStripeFacts,
@@ -7,7 +7,7 @@ import {
   priceTiersSchema,
   resolvePriceTier,
   type StripeFactsConfig,
-} from "../../../packages/core/src/payments/index.js";
+} from "@paysync/core/payments";
 import {
   checkoutCompletedEvent,
   customerEvent,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { EntitlementsResponseSchema } from "../../../packages/core/src/api/account.js";
+import { EntitlementsResponseSchema } from "@paysync/core/api/account";
 import {
   applyFact,
   eventMetaOf,
@@ -8,9 +8,9 @@ import {
   parseStripeEvent,
   type PriceTierMap,
   type StripeFact,
-} from "../../../packages/core/src/payments/index.js";
-import { entitlementsFor, serverEntityChanges } from "../../../packages/core/src/payments/entitlements.js";
-import { coreFactOf, recordingPriceMap, webhookMessageOf, WebhookMessageSchema } from "../../../packages/aws/src/payments/webhook-message.js";
+} from "@paysync/core/payments";
+import { entitlementsFor, serverEntityChanges } from "@paysync/core/payments/entitlements";
+import { coreFactOf, recordingPriceMap, webhookMessageOf, WebhookMessageSchema } from "@paysync/aws/payments/webhook-message";
 import {
   checkoutCompletedEvent,
   invoiceEvent,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { AssessmentPayloadSchema, scoreAssessment } from "../../../packages/core/src/sync/index.js";
+import { AssessmentPayloadSchema, scoreAssessment } from "@paysync/core/sync";
 
 /** PHQ-9 answers with item 9 set apart, the first eight summing to `rest`. */
 function phq9(rest: number, item9 = 0): number[] {

@@ -1,10 +1,10 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import type { ConflictStrategy } from "../../../packages/core/src/tiers.js";
+import type { ConflictStrategy } from "@paysync/core/tiers";
 import {
   RECENT_ACTIVITY_WINDOW_MS, clampClientTime, compareWriters, devicePriority, resolveWrite,
   type CurrentVersion, type DeviceState, type EntityType, type IncomingWrite, type Writer,
-} from "../../../packages/core/src/sync/index.js";
+} from "@paysync/core/sync";
 
 const NOW = Date.parse("2025-03-10T12:00:00.000Z");
 const T0 = "2025-03-10T11:00:00.000Z";

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import {
   CLASS_PRIORITY, DEVICE_ENTITY_TYPES, ENTITY_TYPES, PRIORITY_LEVELS, SERVER_ENTITY_TYPES, asPriority,
   isCrisisEntity, isEntityType, isServerOriginated, type EntityType, type Priority,
-} from "../../../packages/core/src/sync/index.js";
+} from "@paysync/core/sync";
 
 describe("entity types and class priorities", () => {
   it.each<[EntityType, Priority]>([

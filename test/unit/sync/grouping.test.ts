@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { MAX_MESSAGE_GROUP_ID_LENGTH, messageGroupId, shardFor } from "../../../packages/core/src/sync/index.js";
+import { MAX_MESSAGE_GROUP_ID_LENGTH, messageGroupId, shardFor } from "@paysync/core/sync";
 
 describe("shards and message groups", () => {
   it("a shard is always in [0, n) and the same for the same entity", () => {

@@ -1,11 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { LimitExceededError, PayloadTooLargeError } from "../../../packages/core/src/errors.js";
-import { policyFor, type Tier } from "../../../packages/core/src/tiers.js";
+import { LimitExceededError, PayloadTooLargeError } from "@paysync/core/errors";
+import { policyFor, type Tier } from "@paysync/core/tiers";
 import {
   MAX_OP_PAYLOAD_BYTES, bucketCapacity, checkDailyData, checkOpPayloadSize, checkPendingOps, checkPushBytes,
   isLimitExempt, jsonByteLength, recordDataUsage, secondsUntilNextUtcMidnight, takeBandwidth, utcDayKey,
   type Check,
-} from "../../../packages/core/src/sync/index.js";
+} from "@paysync/core/sync";
 
 const KiB = 1024;
 const MiB = 1024 * KiB;

@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { ValidationError } from "../../../packages/core/src/errors.js";
-import { TIERS, type Tier } from "../../../packages/core/src/tiers.js";
+import { ValidationError } from "@paysync/core/errors";
+import { TIERS, type Tier } from "@paysync/core/tiers";
 import {
   CLASS_PRIORITY, ENTITY_TYPES, SYNC_LANES, classifyOp, effectivePriority, laneFor, type Lane, type Priority,
-} from "../../../packages/core/src/sync/index.js";
+} from "@paysync/core/sync";
 
 const phq9 = (answers: number[]) => ({ instrument: "PHQ-9", answers });
 const gad7 = (answers: number[]) => ({ instrument: "GAD-7", answers });

@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
-import type { SyncOp, SyncOpResult } from "../../../packages/core/src/api/index.js";
-import { LimitExceededError, PayloadTooLargeError, ValidationError } from "../../../packages/core/src/errors.js";
-import type { Tier } from "../../../packages/core/src/tiers.js";
+import type { SyncOp, SyncOpResult } from "@paysync/core/api";
+import { LimitExceededError, PayloadTooLargeError, ValidationError } from "@paysync/core/errors";
+import type { Tier } from "@paysync/core/tiers";
 import {
   assertCrisisPayloads, assertPayloadSizes, decodeCursor, encodeCursor, planPush, pushAnswer,
-} from "../../../packages/core/src/sync/index.js";
+} from "@paysync/core/sync";
 
 const NOW = Date.parse("2025-03-10T12:00:00.000Z");
 let seq = 0;

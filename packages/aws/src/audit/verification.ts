@@ -7,20 +7,20 @@
  * Idempotent and safe to run concurrently: a seal is written once, conditionally.
  *
  * @example
- * const result = await verifyAuditTrail({ now: new Date() });
+ * const result = await verifyAuditTrail(audit, { now: new Date() });
  * if (!result.intact) logger.error("audit chain broken", { broken: result.broken });
- * // or a day per job page: for (const day of await auditDays()) await verifyAuditDay(day, result);
+ * // or a day per job page: for (const day of await audit.days()) await verifyAuditDay(audit, day, result);
  */
 import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
 import { GetCommand, PutCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
 import { sealDigest, verifyChain, type AuditEntry, type ChainHead } from "@paysync/core/audit/chain";
 import { emptyCheck, tally, type BrokenChain, type ChainCheck } from "@paysync/core/audit/report";
-import { documentClient } from "../clients.js";
-import { tableName } from "../config.js";
-import { logger } from "../observability.js";
-import { auditChainsOn, auditDays, auditPartition, auditSortKey, readAuditChain, toEntry } from "./audit-log.js";
+import { documentClient } from "../base/clients.js";
+import { config } from "../base/config.js";
+import { logger } from "../base/observability.js";
+import type { AuditLog } from "../store/audit-log.js";
+import { auditSealHeadKey, auditSealHeadsPartition, auditSealKey } from "../store/keys.js";
 
-const SEALS_PK = "AUDIT_SEALS";
 /** A day is sealed only this long after it ended: no append of that day can still be in flight. */
 const SEAL_AFTER_MS = 60 * 60_000;
 
@@ -29,24 +29,24 @@ export interface TrailVerification extends ChainCheck {
   sealedNow: string[];
 }
 
-export async function verifyAuditTrail(options: { now?: Date; full?: boolean } = {}): Promise<TrailVerification> {
-  const result: TrailVerification = { ...emptyCheck(await auditDays()), intact: true, sealedNow: [] };
-  for (const day of result.days) await verifyAuditDay(day, result, options);
+export async function verifyAuditTrail(audit: AuditLog, options: { now?: Date; full?: boolean } = {}): Promise<TrailVerification> {
+  const result: TrailVerification = { ...emptyCheck(await audit.days()), intact: true, sealedNow: [] };
+  for (const day of result.days) await verifyAuditDay(audit, day, result, options);
   result.intact = result.broken.length === 0;
   return result;
 }
 
 /** One day, added to `result`: a page of work for a job that checkpoints between days. */
-export async function verifyAuditDay(day: string, result: TrailVerification, options: { now?: Date; full?: boolean } = {}): Promise<void> {
+export async function verifyAuditDay(audit: AuditLog, day: string, result: TrailVerification, options: { now?: Date; full?: boolean } = {}): Promise<void> {
   const seal = options.full ? undefined : await readSeal(day);
   if (seal !== undefined) {
-    await checkSeal(day, seal, result);
+    await checkSeal(audit, day, seal, result);
   } else {
     const heads: Array<{ chain: string } & ChainHead> = [];
     const before = result.broken.length;
-    for (const chain of await auditChainsOn(day)) {
+    for (const chain of await audit.chainsOn(day)) {
       const entries: AuditEntry[] = [];
-      for await (const entry of readAuditChain(chain)) entries.push(entry);
+      for await (const entry of audit.chain(chain)) entries.push(entry);
       const verdict = verifyChain(chain, entries);
       tally(result, verdict);
       if (verdict.ok) heads.push({ chain, ...verdict.head });
@@ -62,8 +62,8 @@ interface Seal {
   heads: Record<string, ChainHead>;
 }
 
-async function checkSeal(day: string, seal: Seal, result: TrailVerification): Promise<void> {
-  const chains = await auditChainsOn(day);
+async function checkSeal(audit: AuditLog, day: string, seal: Seal, result: TrailVerification): Promise<void> {
+  const chains = await audit.chainsOn(day);
   const broken = (b: BrokenChain) => result.broken.push(b);
   for (const chain of new Set([...chains, ...Object.keys(seal.heads)])) {
     const head = seal.heads[chain];
@@ -72,7 +72,7 @@ async function checkSeal(day: string, seal: Seal, result: TrailVerification): Pr
       broken({ chain, brokenAt: head?.seq ?? 1, reason: "seal_mismatch", checked: 0 });
       continue;
     }
-    const [atHead, after] = await Promise.all([readItem(chain, head.seq), readItem(chain, head.seq + 1)]);
+    const [atHead, after] = await Promise.all([audit.readEntry(chain, head.seq), audit.readEntry(chain, head.seq + 1)]);
     if (atHead?.hash !== head.hash) broken({ chain, brokenAt: head.seq, reason: "seal_mismatch", checked: 0 });
     else if (after !== undefined) broken({ chain, brokenAt: head.seq + 1, reason: "seal_mismatch", checked: 0 });
     else result.entries += head.seq;
@@ -81,21 +81,14 @@ async function checkSeal(day: string, seal: Seal, result: TrailVerification): Pr
   if (sealDigest(day, heads) !== seal.digest) broken({ chain: `${day}.*`, brokenAt: 0, reason: "seal_mismatch", checked: 0 });
 }
 
-async function readItem(chain: string, seq: number): Promise<AuditEntry | undefined> {
-  const { Item } = await documentClient().send(new GetCommand({
-    TableName: tableName("Audit"), Key: { pk: auditPartition(chain), sk: auditSortKey(seq) }, ConsistentRead: true,
-  }));
-  return Item === undefined ? undefined : toEntry(Item);
-}
-
 async function readSeal(day: string): Promise<Seal | undefined> {
-  const { Item } = await documentClient().send(new GetCommand({ TableName: tableName("Audit"), Key: { pk: SEALS_PK, sk: day }, ConsistentRead: true }));
+  const { Item } = await documentClient().send(new GetCommand({ TableName: config.table("Audit"), Key: auditSealKey(day), ConsistentRead: true }));
   if (Item === undefined) return undefined;
   const heads: Record<string, ChainHead> = {};
   let startKey: Record<string, unknown> | undefined;
   do {
     const page = await documentClient().send(new QueryCommand({
-      TableName: tableName("Audit"), KeyConditionExpression: "pk = :pk", ExpressionAttributeValues: { ":pk": `${SEALS_PK}#${day}` },
+      TableName: config.table("Audit"), KeyConditionExpression: "pk = :pk", ExpressionAttributeValues: { ":pk": auditSealHeadsPartition(day) },
       ConsistentRead: true, ExclusiveStartKey: startKey,
     }));
     for (const item of page.Items ?? []) heads[item.sk as string] = { seq: item.seq as number, hash: item.hash as string };
@@ -106,15 +99,15 @@ async function readSeal(day: string): Promise<Seal | undefined> {
 
 /** Chain heads first, the day's digest last: a seal without its digest is not a seal. */
 async function writeSeal(day: string, heads: Array<{ chain: string } & ChainHead>, now: Date): Promise<boolean> {
-  const table = tableName("Audit");
+  const table = config.table("Audit");
   for (const head of heads) {
-    await documentClient().send(new PutCommand({ TableName: table, Item: { pk: `${SEALS_PK}#${day}`, sk: head.chain, seq: head.seq, hash: head.hash } }));
+    await documentClient().send(new PutCommand({ TableName: table, Item: { ...auditSealHeadKey(day, head.chain), seq: head.seq, hash: head.hash } }));
   }
   const digest = sealDigest(day, heads);
   try {
     await documentClient().send(new PutCommand({
       TableName: table,
-      Item: { pk: SEALS_PK, sk: day, digest, chains: heads.length, sealedAt: now.toISOString() },
+      Item: { ...auditSealKey(day), digest, chains: heads.length, sealedAt: now.toISOString() },
       ConditionExpression: "attribute_not_exists(pk)",
     }));
     // A witness outside the table: whoever could rewrite a day and its seal cannot rewrite the log.

@@ -1,25 +1,13 @@
 /**
- * Storage of the crisis entities (crisis state, safety plan, emergency contacts, crisis-level
- * assessments) in the Sync table, in the same layout the sync worker uses:
- * `pk USER#<userKey>`, `sk ENTITY#<type>#<id>` for the current version and
- * `HIST#<type>#<id>#<version, 10 digits>#current` for every version a crisis write superseded.
- * Payloads are envelope-encrypted with the context `{ userKey, entityType }`.
+ * The crisis entities (crisis state, safety plan, emergency contacts, crisis-level assessments)
+ * on the entity store, in the same layout the sync worker uses, with their payloads encrypted
+ * and decrypted here (context `{ userKey, entityType }`).
  */
-import { GetCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
 import { latestEntity } from "@paysync/core/crisis/resources";
-import type { FeedChange, TransactItem } from "../sync/change-feed.js";
-import { documentClient } from "../clients.js";
-import type { PayloadCipher } from "../envelope.js";
-import { logger } from "../observability.js";
+import type { EntityStore, FeedChange, PayloadCipher, StoredEntity, StoreWrite } from "@paysync/core/ports";
+import { logger } from "../base/observability.js";
 
-export interface StoredEntity {
-  item: Record<string, unknown>;
-  entityId: string;
-  version: number;
-  action: "upsert" | "delete";
-  payloadCipher: string | null;
-  updatedAt: string;
-}
+export type { StoredEntity };
 
 /** One entity write of a crisis transaction, payload still in the clear. */
 export interface CrisisWrite {
@@ -35,52 +23,25 @@ export interface CrisisWrite {
   cause: string;
 }
 
-export const userPk = (userKey: string) => `USER#${userKey}`;
-const entitySk = (entityType: string, entityId: string) => `ENTITY#${entityType}#${entityId}`;
-export const historySk = (entityType: string, entityId: string, version: number) =>
-  `HIST#${entityType}#${entityId}#${String(version).padStart(10, "0")}#current`;
-const OP_RECORD_TTL_SECONDS = 35 * 24 * 3600;
-
-function toStored(item: Record<string, unknown>): StoredEntity {
-  return {
-    item,
-    entityId: item.entityId as string,
-    version: item.version as number,
-    action: (item.action as "upsert" | "delete" | undefined) ?? "upsert",
-    payloadCipher: (item.payloadCipher as string | null | undefined) ?? null,
-    updatedAt: (item.updatedAt as string | undefined) ?? "",
-  };
-}
-
-/** Reads and writes crisis entities; every read is strongly consistent. */
 export class CrisisEntities {
   constructor(
-    private readonly table: string,
-    private readonly cipher: () => PayloadCipher,
+    private readonly store: EntityStore,
+    private readonly cipher: PayloadCipher,
   ) {}
 
-  async get(userKey: string, entityType: string, entityId: string): Promise<StoredEntity | undefined> {
-    const result = await documentClient().send(new GetCommand({
-      TableName: this.table, Key: { pk: userPk(userKey), sk: entitySk(entityType, entityId) }, ConsistentRead: true,
-    }));
-    return result.Item ? toStored(result.Item) : undefined;
+  get(userKey: string, entityType: string, entityId: string): Promise<StoredEntity | undefined> {
+    return this.store.get(userKey, entityType, entityId);
   }
 
   /** The current entity of a type (a device may have pushed it under its own id). */
   async latest(userKey: string, entityType: string): Promise<StoredEntity | undefined> {
-    const result = await documentClient().send(new QueryCommand({
-      TableName: this.table,
-      KeyConditionExpression: "pk = :pk AND begins_with(sk, :prefix)",
-      ExpressionAttributeValues: { ":pk": userPk(userKey), ":prefix": `ENTITY#${entityType}#` },
-      ConsistentRead: true,
-    }));
-    return latestEntity((result.Items ?? []).map(toStored));
+    return latestEntity(await this.store.ofType(userKey, entityType));
   }
 
   /** The decrypted payload, or `undefined` for a missing or deleted entity. */
   async payloadOf(userKey: string, entityType: string, entity: StoredEntity | undefined): Promise<unknown> {
     if (!entity || entity.action === "delete" || entity.payloadCipher === null) return undefined;
-    return this.cipher().decrypt(entity.payloadCipher, { userKey, entityType });
+    return this.cipher.decrypt(entity.payloadCipher, { userKey, entityType });
   }
 
   /**
@@ -97,29 +58,17 @@ export class CrisisEntities {
     }
   }
 
-  async readOp(userKey: string, opId: string): Promise<{ version: number } | undefined> {
-    const result = await documentClient().send(new GetCommand({
-      TableName: this.table, Key: { pk: userPk(userKey), sk: `OP#${opId}` }, ConsistentRead: true,
-    }));
-    return result.Item ? { version: (result.Item.version as number | undefined) ?? 0 } : undefined;
+  readOp(userKey: string, opId: string): Promise<{ version: number } | undefined> {
+    return this.store.readOp(userKey, opId);
   }
 
-  /** The op record that makes a pushed op apply exactly once (same record as the sync worker's). */
-  opRecord(userKey: string, opId: string, version: number, now: Date): TransactItem {
-    return {
-      Put: {
-        TableName: this.table,
-        Item: {
-          pk: userPk(userKey), sk: `OP#${opId}`, outcome: "applied", version, appliedAt: now.toISOString(),
-          expiresAt: Math.floor(now.getTime() / 1000) + OP_RECORD_TTL_SECONDS,
-        },
-        ConditionExpression: "attribute_not_exists(pk)",
-      },
-    };
+  /** The op record that makes a pushed op apply exactly once (the same record as the sync worker's). */
+  opRecord(userKey: string, opId: string, version: number, now: Date): StoreWrite {
+    return this.store.opRecordWrite(userKey, opId, "applied", version, now);
   }
 
   /**
-   * The items of one entity write: the new current version, guarded by the version it
+   * The writes of one entity write: the new current version, guarded by the version it
    * replaces, and the replaced version moved to history. A crisis write always applies
    * (`apply_crisis`): a concurrent writer only makes the caller retry on fresh state.
    */
@@ -128,49 +77,20 @@ export class CrisisEntities {
     current: StoredEntity | undefined,
     write: CrisisWrite,
     now: Date,
-  ): Promise<{ items: TransactItem[]; version: number; change: Omit<FeedChange, "targetDeviceIds"> }> {
+  ): Promise<{ writes: StoreWrite[]; version: number; change: Omit<FeedChange, "targetDeviceIds"> }> {
     const version = (current?.version ?? 0) + 1;
     const payloadCipher = write.action === "delete"
       ? null
-      : await this.cipher().encrypt(write.payload, { userKey, entityType: write.entityType });
-    const pk = userPk(userKey);
-    const items: TransactItem[] = [{
-      Put: {
-        TableName: this.table,
-        Item: {
-          pk, sk: entitySk(write.entityType, write.entityId), entityType: write.entityType, entityId: write.entityId,
-          version, action: write.action, payloadCipher, clientTime: write.clientTime, devicePriority: write.devicePriority,
-          originDeviceId: write.deviceId, priority: write.priority, updatedAt: now.toISOString(),
-        },
-        ConditionExpression: current ? "version = :version" : "attribute_not_exists(pk)",
-        ...(current ? { ExpressionAttributeValues: { ":version": current.version } } : {}),
-      },
-    }];
-    if (current) {
-      items.push({
-        Put: {
-          TableName: this.table,
-          Item: { ...current.item, sk: historySk(write.entityType, write.entityId, current.version), supersededBy: write.cause },
-        },
-      });
-    }
+      : await this.cipher.encrypt(write.payload, { userKey, entityType: write.entityType });
+    const writes = [this.store.entityWrite(userKey, {
+      entityType: write.entityType, entityId: write.entityId, version, action: write.action, payloadCipher,
+      clientTime: write.clientTime, devicePriority: write.devicePriority, originDeviceId: write.deviceId, priority: write.priority,
+    }, current?.version, now)];
+    if (current) writes.push(this.store.supersededWrite(userKey, current, write.cause));
     const change = {
       entityType: write.entityType, entityId: write.entityId, version, action: write.action,
       payloadCipher, priority: write.priority, originDeviceId: write.deviceId,
     };
-    return { items, version, change };
-  }
-
-  /** Sets a device's crisis flag, only while the device still exists. */
-  deviceFlag(userKey: string, deviceId: string, crisisMode: boolean): TransactItem {
-    return {
-      Update: {
-        TableName: this.table,
-        Key: { pk: userPk(userKey), sk: `DEVICE#${deviceId}` },
-        UpdateExpression: "SET crisisMode = :on",
-        ConditionExpression: "attribute_exists(pk)",
-        ExpressionAttributeValues: { ":on": crisisMode },
-      },
-    };
+    return { writes, version, change };
   }
 }

@@ -14,59 +14,40 @@
  *   written in the same transaction, conditional on being new.
  *
  * @example
- * const service = new CrisisService();
+ * const service = new CrisisService({ feed, devices, entities, cipher });
  * const resources = await service.activate(userKey, { deviceId: "phone", level: "high", source: "button" });
  * await service.applyCrisisOp({ userKey, deviceId: "phone", opId, entityType: "safety_plan", entityId: "current",
  *   action: "upsert", baseVersion: 1, clientTime, payload: plan, priority: 10 });
  */
-import { TransactionCanceledException } from "@aws-sdk/client-dynamodb";
 import type { CrisisActivateRequest, CrisisModeState, CrisisResourcesResponse, EmergencyContact, SafetyPlan } from "@paysync/core/api/crisis";
 import { EmergencyContactsRequestSchema, SafetyPlanSchema } from "@paysync/core/api/crisis";
-import { parseCrisisOp, type CrisisOpEntityType } from "@paysync/core/crisis/ops";
+import { parseCrisisOp, type CrisisOpInput, type CrisisOpResult, type CrisisOps } from "@paysync/core/crisis/ops";
 import { composeResources } from "@paysync/core/crisis/resources";
 import {
   activateCrisis, CRISIS_SINGLETON_ID, crisisModeOf, CrisisStateSchema, crisisStateIntent,
   INACTIVE_CRISIS_STATE, resolveCrisis, type CrisisState,
 } from "@paysync/core/crisis/state";
 import { DependencyError, NotFoundError } from "@paysync/core/errors";
+import type { ChangeFeedStore, DeviceRecord, DeviceStore, EntityStore, FeedChange, PayloadCipher, StoreWrite } from "@paysync/core/ports";
+import { WriteConditionFailed } from "@paysync/core/ports";
 import { devicePriority } from "@paysync/core/sync/conflicts";
 import { ASSESSMENT_CRISIS_PRIORITY, CLASS_PRIORITY } from "@paysync/core/sync/entities";
-import { tableName } from "../config.js";
-import type { PayloadCipher } from "../envelope.js";
-import { payloadCipher } from "../payload-cipher.js";
-import { ChangeFeed, FeedConditionFailed, type FeedChange, type TransactItem } from "../sync/change-feed.js";
-import { DeviceRepository, type DeviceRecord } from "../sync/device-repository.js";
+import { retrying } from "../base/retry.js";
+import { cancellationCodes } from "../store/transactions.js";
 import { CrisisEntities, type CrisisWrite, type StoredEntity } from "./crisis-entities.js";
 
-export type { CrisisOpEntityType };
-
-/** A crisis-class op (priority 9–10) handed over by the sync push handler; never queued. */
-export interface CrisisOpInput {
-  userKey: string;
-  deviceId: string;
-  opId: string;
-  entityType: CrisisOpEntityType;
-  entityId: string;
-  action: "upsert" | "delete";
-  baseVersion: number;
-  clientTime: string;
-  payload: unknown;
-  priority: 9 | 10;
-}
-
-export interface CrisisOpResult {
-  status: "applied" | "duplicate";
-  version: number;
-}
+export type { CrisisOpInput, CrisisOpResult };
 
 export interface CrisisWriteResult {
   version: number;
   updatedAt: string;
 }
 
-export interface CrisisServiceOptions {
-  table?: string;
-  cipher?: () => PayloadCipher;
+export interface CrisisPorts {
+  feed: ChangeFeedStore;
+  devices: DeviceStore;
+  entities: EntityStore;
+  cipher: PayloadCipher;
 }
 
 interface PlannedWrite {
@@ -93,16 +74,15 @@ function flagsCleared(devices: DeviceRecord[], deviceId: string): [string, boole
   return devices.filter((d) => d.crisisMode || d.deviceId === deviceId).map((d) => [d.deviceId, false]);
 }
 
-export class CrisisService {
-  private readonly feed: ChangeFeed;
-  private readonly devices: DeviceRepository;
+export class CrisisService implements CrisisOps {
+  private readonly feed: ChangeFeedStore;
+  private readonly devices: DeviceStore;
   private readonly entities: CrisisEntities;
 
-  constructor(options: CrisisServiceOptions = {}) {
-    const table = options.table ?? tableName("Sync");
-    this.feed = new ChangeFeed(table);
-    this.devices = new DeviceRepository(table);
-    this.entities = new CrisisEntities(table, options.cipher ?? payloadCipher);
+  constructor(ports: CrisisPorts) {
+    this.feed = ports.feed;
+    this.devices = ports.devices;
+    this.entities = new CrisisEntities(ports.entities, ports.cipher);
   }
 
   /** Crisis mode on: state written, this device flagged, every other device told; answers with the resources. */
@@ -225,16 +205,16 @@ export class CrisisService {
     const targets = devices.map((d) => d.deviceId).filter((id) => id !== origin.deviceId);
     const built = await Promise.all(writes.map(({ current, write }) => this.entities.writeItems(userKey, current, write, now)));
     const versions = built.map((b) => b.version);
-    const items: TransactItem[] = [
+    const items: StoreWrite[] = [
       ...(opId === undefined ? [] : [this.entities.opRecord(userKey, opId, versions[0] ?? 0, now)]),
-      ...built.flatMap((b) => b.items),
-      ...flags.map(([deviceId, on]) => this.entities.deviceFlag(userKey, deviceId, on)),
+      ...built.flatMap((b) => b.writes),
+      ...flags.map(([deviceId, on]) => this.devices.crisisFlagWrite(userKey, deviceId, on)),
     ];
     const changes: FeedChange[] = targets.length === 0 ? [] : built.map((b) => ({ ...b.change, targetDeviceIds: targets }));
     try {
       await this.feed.append(userKey, changes, items, now, knownSeq);
     } catch (error) {
-      if (opId !== undefined && error instanceof FeedConditionFailed && error.reasons[0] === "ConditionalCheckFailed") {
+      if (opId !== undefined && error instanceof WriteConditionFailed && error.reasons[0] === "ConditionalCheckFailed") {
         throw new Duplicate((await this.entities.readOp(userKey, opId))?.version ?? 0);
       }
       throw error;
@@ -274,16 +254,11 @@ export class CrisisService {
   }
 
   /** Runs one read-decide-commit attempt until it commits; races with other writers only cost a retry. */
-  private async retrying<T>(attempt: () => Promise<T>): Promise<T> {
-    for (let n = 1; ; n++) {
-      try {
-        return await attempt();
-      } catch (error) {
-        const race = error instanceof FeedConditionFailed || error instanceof TransactionCanceledException;
-        if (!race) throw error;
-        if (n >= MAX_ATTEMPTS) throw new DependencyError("Crisis data kept changing under concurrent writers; retry");
-        await new Promise((r) => setTimeout(r, Math.random() * 5 * n));
-      }
-    }
+  private retrying<T>(attempt: () => Promise<T>): Promise<T> {
+    return retrying({
+      attempts: MAX_ATTEMPTS, pauseMs: 5,
+      retryOn: (error) => error instanceof WriteConditionFailed || cancellationCodes(error) !== undefined,
+      exhausted: () => new DependencyError("Crisis data kept changing under concurrent writers; retry"),
+    }, attempt);
   }
 }

@@ -7,13 +7,13 @@
  * @example
  * let position: AuditDayPosition | undefined;
  * do {
- *   const slice = await readAuditDaySlice("2025-03-09", position, 1_000);
+ *   const slice = await readAuditDaySlice(audit, "2025-03-09", position, 1_000);
  *   // … slice.entries …
  *   position = slice.next ?? undefined;
  * } while (position);
  */
 import type { AuditEntry } from "@paysync/core/audit/chain";
-import { auditChainsOn, readAuditChain } from "../audit/audit-log.js";
+import type { AuditLog } from "../store/audit-log.js";
 
 export interface AuditDayPosition {
   /** The chain being read; the day's first chain when absent. */
@@ -30,14 +30,14 @@ export interface AuditDaySlice {
   next: AuditDayPosition | null;
 }
 
-export async function readAuditDaySlice(day: string, position: AuditDayPosition | undefined, maxEntries: number): Promise<AuditDaySlice> {
-  const chains = (await auditChainsOn(day)).sort();
+export async function readAuditDaySlice(audit: AuditLog, day: string, position: AuditDayPosition | undefined, maxEntries: number): Promise<AuditDaySlice> {
+  const chains = (await audit.chainsOn(day)).sort();
   // By name, not by index: a chain registered meanwhile cannot shift the position.
   const chain = position?.chain ?? chains[0];
   const afterSeq = position?.chain === undefined ? 0 : position.afterSeq;
   if (chain === undefined) return { id: `${day}#none`, entries: [], next: null };
   const entries: AuditEntry[] = [];
-  for await (const entry of readAuditChain(chain, afterSeq)) {
+  for await (const entry of audit.chain(chain, afterSeq)) {
     entries.push(entry);
     if (entries.length >= maxEntries) break;
   }

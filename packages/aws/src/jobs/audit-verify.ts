@@ -8,11 +8,12 @@
  * and chain ids only. Run key: the scheduled time.
  *
  * @example
- * const outcome = await runAuditVerify({ now: new Date(event.time), runKey: event.time });
+ * const outcome = await runAuditVerify({ now: new Date(event.time), runKey: event.time, audit });
  */
 import type { BrokenChain } from "@paysync/core/audit/report";
 import { verifyAuditTrail, type TrailVerification } from "../audit/verification.js";
-import { logger } from "../observability.js";
+import { logger } from "../base/observability.js";
+import type { AuditLog } from "../store/audit-log.js";
 import { recordJobRun } from "./job-report.js";
 import { runJob, type JobOutcome } from "./job-runner.js";
 
@@ -24,6 +25,7 @@ export interface AuditVerifyOptions {
   remainingMs?: () => number;
   /** Re-verify every entry of every day, seals notwithstanding. */
   full?: boolean;
+  audit: AuditLog;
 }
 
 export interface AuditVerifySummary {
@@ -46,7 +48,7 @@ export async function runAuditVerify(options: AuditVerifyOptions): Promise<Audit
     ...(options.remainingMs ? { remainingMs: options.remainingMs } : {}),
     // One page: verifyAuditTrail walks the trail itself, cheaply for sealed days.
     page: async () => {
-      const result = summarise(await verifyAuditTrail({ now: options.now, ...(options.full ? { full: true } : {}) }));
+      const result = summarise(await verifyAuditTrail(options.audit, { now: options.now, ...(options.full ? { full: true } : {}) }));
       if (!result.intact) logger.error("audit chain broken", { broken: result.broken, days: result.days, chains: result.chains });
       await recordJobRun({
         job: AUDIT_VERIFY_JOB, runKey: options.runKey, now: options.now,
@@ -54,7 +56,7 @@ export async function runAuditVerify(options: AuditVerifyOptions): Promise<Audit
         actor: result.intact ? "job" : "system",
         counts: { days: result.days, chains: result.chains, entries: result.entries, broken: result.broken.length, sealed: result.sealedNow.length },
         metrics: { AuditChainsBroken: "broken" },
-      });
+      }, options.audit);
       verification = result;
       return { processed: result.entries, next: null };
     },

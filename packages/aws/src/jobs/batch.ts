@@ -1,5 +1,6 @@
 import { BatchWriteCommand } from "@aws-sdk/lib-dynamodb";
-import { documentClient } from "../clients.js";
+import { documentClient } from "../base/clients.js";
+import { pause, UNPROCESSED } from "../base/retry.js";
 
 /** Runs `fn` over `items`, at most `concurrency` at a time, results in order. */
 export async function mapLimit<T, R>(items: readonly T[], concurrency: number, fn: (item: T) => Promise<R>): Promise<R[]> {
@@ -15,8 +16,6 @@ export async function mapLimit<T, R>(items: readonly T[], concurrency: number, f
   return results;
 }
 
-const MAX_ATTEMPTS = 8;
-
 /** Deletes keys in batches of 25, retrying what DynamoDB leaves unprocessed. Deleting a missing item is a no-op. */
 export async function batchDelete(table: string, keys: ReadonlyArray<Record<string, unknown>>): Promise<void> {
   for (let i = 0; i < keys.length; i += 25) {
@@ -25,8 +24,8 @@ export async function batchDelete(table: string, keys: ReadonlyArray<Record<stri
       const { UnprocessedItems } = await documentClient().send(new BatchWriteCommand({ RequestItems: { [table]: requests } }));
       requests = (UnprocessedItems?.[table] ?? []) as typeof requests;
       if (requests.length === 0) break;
-      if (attempt >= MAX_ATTEMPTS) throw new Error(`${requests.length} deletes left unprocessed after ${attempt} attempts`);
-      await new Promise((r) => setTimeout(r, 2 ** attempt * 10 + Math.random() * 20));
+      if (attempt >= UNPROCESSED.attempts) throw new Error(`${requests.length} deletes left unprocessed after ${attempt} attempts`);
+      await pause(Math.random() * UNPROCESSED.pauseMs * attempt);
     }
   }
 }

@@ -6,9 +6,9 @@ import {
   SendMessageCommand,
   type Message,
 } from "@aws-sdk/client-sqs";
-import { appendAudit } from "../audit/audit-log.js";
-import { sqsClient } from "../clients.js";
-import { deadLetterQueueUrl, queueUrl } from "../config.js";
+import type { AuditSink } from "@paysync/core/ports";
+import { sqsClient } from "../base/clients.js";
+import { config } from "../base/config.js";
 import { LANES, type LaneId } from "../resources.js";
 import type { PageResult } from "./job-runner.js";
 
@@ -42,11 +42,11 @@ function redriveDedupId(message: Message, attempt: number): string {
  * gets an audit entry. Sending before deleting means a crash repeats, never loses, and the
  * repeat is deduplicated by the lane and by the op's own id.
  */
-export async function redrivePage(checkpoint: RedriveCheckpoint | undefined): Promise<PageResult<RedriveCheckpoint>> {
+export async function redrivePage(audit: AuditSink, checkpoint: RedriveCheckpoint | undefined): Promise<PageResult<RedriveCheckpoint>> {
   const laneIndex = checkpoint?.lane ?? 0;
   const lane = LANE_IDS[laneIndex];
   if (lane === undefined) return { processed: 0, next: null };
-  const dlq = deadLetterQueueUrl(lane);
+  const dlq = config.deadLetterQueue(lane);
   const { Messages = [] } = await sqsClient().send(new ReceiveMessageCommand({
     QueueUrl: dlq,
     MaxNumberOfMessages: 10,
@@ -61,18 +61,18 @@ export async function redrivePage(checkpoint: RedriveCheckpoint | undefined): Pr
     const count = redriveCount(message);
     if (count >= MAX_REDRIVES) {
       await sqsClient().send(new ChangeMessageVisibilityCommand({ QueueUrl: dlq, ReceiptHandle: message.ReceiptHandle, VisibilityTimeout: PARKED_VISIBILITY_SECONDS }));
-      await appendAudit({ actor: "job", action: `dlq.redrive.${lane.toLowerCase()}`, outcome: "exhausted" });
+      await audit.append({ actor: "job", action: `dlq.redrive.${lane.toLowerCase()}`, outcome: "exhausted" });
       continue;
     }
     await sqsClient().send(new SendMessageCommand({
-      QueueUrl: queueUrl(lane),
+      QueueUrl: config.queue(lane),
       MessageBody: message.Body ?? "",
       MessageGroupId: message.Attributes?.MessageGroupId ?? "redrive",
       MessageDeduplicationId: redriveDedupId(message, count + 1),
       MessageAttributes: { [REDRIVE_ATTRIBUTE]: { DataType: "Number", StringValue: String(count + 1) } },
     }));
     await sqsClient().send(new DeleteMessageCommand({ QueueUrl: dlq, ReceiptHandle: message.ReceiptHandle }));
-    await appendAudit({ actor: "job", action: `dlq.redrive.${lane.toLowerCase()}`, outcome: "redriven" });
+    await audit.append({ actor: "job", action: `dlq.redrive.${lane.toLowerCase()}`, outcome: "redriven" });
   }
   return { processed: Messages.length, next: { lane: laneIndex } };
 }

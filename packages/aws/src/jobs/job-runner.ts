@@ -1,9 +1,10 @@
 import { randomUUID } from "node:crypto";
 import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
 import { GetCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
-import { documentClient } from "../clients.js";
-import { tableName } from "../config.js";
-import { logger } from "../observability.js";
+import { documentClient } from "../base/clients.js";
+import { config } from "../base/config.js";
+import { logger } from "../base/observability.js";
+import { jobStateKey } from "../store/keys.js";
 
 /** One page of a job's work: what it did and where the next page starts (`null`: finished). */
 export interface PageResult<C> {
@@ -42,8 +43,8 @@ const STOP_MARGIN_MS = 30_000;
  * page's writes and its checkpoint repeats that page.
  */
 export async function runJob<C>(job: JobRun<C>): Promise<JobOutcome> {
-  const table = tableName("Audit");
-  const key = { pk: `JOB#${job.name}`, sk: "STATE" };
+  const table = config.table("Audit");
+  const key = jobStateKey(job.name);
   const holder = randomUUID();
   const leaseMs = job.leaseMs ?? 15 * 60_000;
   const now = () => (job.now ?? new Date()).getTime();
@@ -99,7 +100,7 @@ export async function runJob<C>(job: JobRun<C>): Promise<JobOutcome> {
   }
 }
 
-async function saveCheckpoint(table: string, key: Record<string, string>, holder: string, runKey: string, checkpoint: unknown, leaseUntil: number) {
+async function saveCheckpoint(table: string, key: { pk: string; sk: string }, holder: string, runKey: string, checkpoint: unknown, leaseUntil: number) {
   await documentClient().send(new UpdateCommand({
     TableName: table,
     Key: key,
@@ -109,7 +110,7 @@ async function saveCheckpoint(table: string, key: Record<string, string>, holder
   }));
 }
 
-async function release(table: string, key: Record<string, string>, holder: string, fields: Record<string, unknown>, clearCheckpoint = false) {
+async function release(table: string, key: { pk: string; sk: string }, holder: string, fields: Record<string, unknown>, clearCheckpoint = false) {
   const entries = Object.entries(fields).filter(([, v]) => v !== undefined);
   const sets = ["holder = :none", ...entries.map(([name]) => `${name} = :${name}`)];
   await documentClient().send(new UpdateCommand({

@@ -1,13 +1,13 @@
 /**
  * The change-feed retention purge (SPEC.md §1 offline retention, §6), daily. It reads the
- * Sync table's feed entries (`FEED#<userKey>#<deviceId>`) in bounded Scan pages and removes
+ * Sync table's feed entries (`feedPartition`) in bounded Scan pages and removes
  * what `decideFeedEntry` allows: every entry of a device no longer registered, and entries
  * of registered devices older than the user's tier's retention (crisis entries: the longest
  * retention of any tier). An in-retention entry of a registered device is never touched —
  * there is no record yet of what a device has pulled, so age is the only safe measure.
  *
  * For every feed it purges from, it raises the device's purge watermark (Sync,
- * `USER#<userKey>` / `FEEDPURGE#<deviceId>`, `highestPurgedSeq`): a device pulling with a
+ * `purgeWatermarkKey`, `highestPurgedSeq`): a device pulling with a
  * cursor below it has missed changes and needs a full resync.
  *
  * Runs under `runJob` (lease, checkpoint per page, a finished run key never runs again);
@@ -15,15 +15,16 @@
  * The last page records the run's counts (`recordJobRun`).
  *
  * @example
- * await runRetentionPurge({ now: new Date(event.time), runKey: event.time });
+ * await runRetentionPurge({ now: new Date(event.time), runKey: event.time, tiers, audit });
  */
 import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
 import { GetCommand, ScanCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
-import { decideFeedEntry, parseFeedPartition } from "@paysync/core/jobs/retention";
+import { decideFeedEntry } from "@paysync/core/jobs/retention";
+import type { AuditSink, TierSource } from "@paysync/core/ports";
 import type { Tier } from "@paysync/core/tiers";
-import { documentClient } from "../clients.js";
-import { tableName } from "../config.js";
-import { readEffectiveTier } from "../payments/tier-reader.js";
+import { documentClient } from "../base/clients.js";
+import { config } from "../base/config.js";
+import { deviceKey, FEED_PREFIX, parseFeedPartition, purgeWatermarkKey } from "../store/keys.js";
 import { batchDelete, mapLimit } from "./batch.js";
 import { recordJobRun } from "./job-report.js";
 import { runJob, type JobOutcome } from "./job-runner.js";
@@ -55,19 +56,18 @@ export interface RetentionPurgeOptions {
   runKey: string;
   remainingMs?: () => number;
   pageSize?: number;
-  /** The user's effective tier at `now` (default: the payment state, `readEffectiveTier`). */
-  tierOf?: (userKey: string, now: Date) => Promise<Tier>;
+  /** The user's effective tier at `now`. */
+  tiers: TierSource;
+  audit: AuditSink;
 }
 
 export type RetentionPurgeOutcome = JobOutcome & { counts?: PurgeCounts };
 
 const emptyCounts = (): PurgeCounts => ({ scanned: 0, purged: 0, pastRetention: 0, deviceRemoved: 0, kept: 0, feeds: 0 });
-const deviceKey = (userKey: string, deviceId: string) => ({ pk: `USER#${userKey}`, sk: `DEVICE#${deviceId}` });
-const watermarkKey = (userKey: string, deviceId: string) => ({ pk: `USER#${userKey}`, sk: `FEEDPURGE#${deviceId}` });
 
 export async function runRetentionPurge(options: RetentionPurgeOptions): Promise<RetentionPurgeOutcome> {
-  const table = tableName("Sync");
-  const tierOf = options.tierOf ?? ((userKey: string, now: Date) => readEffectiveTier(userKey, now));
+  const table = config.table("Sync");
+  const tierSource = options.tiers;
   let finished: PurgeCounts | undefined;
   const outcome = await runJob<PurgeCheckpoint>({
     name: RETENTION_PURGE_JOB,
@@ -80,7 +80,7 @@ export async function runRetentionPurge(options: RetentionPurgeOptions): Promise
         TableName: table,
         FilterExpression: "begins_with(pk, :feed)",
         ProjectionExpression: "pk, sk, seq, createdAt, priority",
-        ExpressionAttributeValues: { ":feed": "FEED#" },
+        ExpressionAttributeValues: { ":feed": FEED_PREFIX },
         Limit: options.pageSize ?? DEFAULT_PAGE_SIZE,
         ConsistentRead: true,
         ...(checkpoint?.startKey ? { ExclusiveStartKey: checkpoint.startKey } : {}),
@@ -91,7 +91,7 @@ export async function runRetentionPurge(options: RetentionPurgeOptions): Promise
       });
       const users = [...new Set(items.map((i) => i.userKey))];
       const feeds = [...new Set(items.map((i) => `${i.userKey}#${i.deviceId}`))];
-      const tiers = new Map(await mapLimit(users, LOOKUP_CONCURRENCY, async (userKey) => [userKey, await tierOf(userKey, options.now)] as const));
+      const tiers = new Map(await mapLimit(users, LOOKUP_CONCURRENCY, async (userKey) => [userKey, await tierSource.effectiveTier(userKey, options.now)] as [string, Tier]));
       const registered = new Map(await mapLimit(feeds, LOOKUP_CONCURRENCY, async (feed) => {
         const [userKey = "", deviceId = ""] = feed.split("#");
         const { Item } = await documentClient().send(new GetCommand({ TableName: table, Key: deviceKey(userKey, deviceId), ConsistentRead: true, ProjectionExpression: "pk" }));
@@ -130,7 +130,7 @@ export async function runRetentionPurge(options: RetentionPurgeOptions): Promise
       await recordJobRun({
         job: RETENTION_PURGE_JOB, runKey: options.runKey, outcome: "completed", counts: { ...counts }, now: options.now,
         metrics: { FeedEntriesPurged: "purged" },
-      });
+      }, options.audit);
       finished = counts;
       return { processed: items.length, next: null };
     },
@@ -143,7 +143,7 @@ async function raiseWatermark(table: string, mark: { userKey: string; deviceId: 
   try {
     await documentClient().send(new UpdateCommand({
       TableName: table,
-      Key: watermarkKey(mark.userKey, mark.deviceId),
+      Key: purgeWatermarkKey(mark.userKey, mark.deviceId),
       UpdateExpression: mark.registered ? "SET highestPurgedSeq = :seq, purgedAt = :now REMOVE expiresAt" : "SET highestPurgedSeq = :seq, purgedAt = :now, expiresAt = :exp",
       ConditionExpression: "attribute_not_exists(highestPurgedSeq) OR highestPurgedSeq < :seq",
       ExpressionAttributeValues: {

@@ -2,24 +2,26 @@
  * The daily SLO report (SPEC.md §6): apply-latency percentiles per priority against the
  * SPEC targets, and crisis calls with every breach of the crisis target, for one UTC day.
  * Run key: the day. The day's audit trail is read in slices (`readAuditDaySlice`); each
- * slice's tally is stored (`SLO_PART#<day>` / `<slice id>`, a Put: a repeated page writes
+ * slice's tally is stored (`sloPartKey`, a Put: a repeated page writes
  * the same item), and the last page merges them into the report:
  *
- *   `SLO_REPORT` / `<day>`  {day, report}   (Audit table; what `formatSloReport` prints)
+ *   `sloReportKey(day)`  {day, report}   (Audit table; what `formatSloReport` prints)
  *
  * The report is logged as text, its verdict goes to the audit trail (`job.slo-report`,
  * `met` or `missed`) and two metrics: `SloPrioritiesMissed`, `CrisisSloBreaches`.
  *
  * @example
- * const outcome = await runSloReport({ day: "2025-03-09", now: new Date() });
+ * const outcome = await runSloReport({ day: "2025-03-09", now: new Date(), audit });
  */
 import { GetCommand, PutCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
 import { dayWindow } from "@paysync/core/jobs/day-window";
 import { buildSloReport, emptyTally, formatSloReport, mergeTallies, tallyEntries, type SloReport, type SloTally } from "@paysync/core/jobs/slo";
-import { documentClient } from "../clients.js";
-import { tableName } from "../config.js";
-import { logger } from "../observability.js";
+import { documentClient } from "../base/clients.js";
+import { config } from "../base/config.js";
+import { logger } from "../base/observability.js";
 import { CRISIS_CAPACITY } from "../resources.js";
+import type { AuditLog } from "../store/audit-log.js";
+import { sloPartKey, sloPartPartition, sloReportKey } from "../store/keys.js";
 import { readAuditDaySlice, type AuditDayPosition } from "./audit-day-pages.js";
 import { recordJobRun } from "./job-report.js";
 import { runJob, type JobOutcome } from "./job-runner.js";
@@ -29,8 +31,7 @@ const DEFAULT_SLICE_ENTRIES = 2_000;
 /** Slice tallies are only needed until the report is built. */
 const PART_TTL_SECONDS = 7 * 86_400;
 
-export const sloReportKey = (day: string) => ({ pk: "SLO_REPORT", sk: day });
-const partPk = (day: string) => `SLO_PART#${day}`;
+export { sloReportKey };
 
 type SloCheckpoint = { position: AuditDayPosition } | { merge: true };
 
@@ -41,6 +42,7 @@ export interface SloReportOptions {
   remainingMs?: () => number;
   /** Audit entries per page. */
   sliceEntries?: number;
+  audit: AuditLog;
 }
 
 export type SloReportOutcome = JobOutcome & { day: string; report?: SloReport };
@@ -57,20 +59,20 @@ export async function runSloReport(options: SloReportOptions): Promise<SloReport
     page: async (checkpoint) => {
       if (checkpoint && "merge" in checkpoint) {
         report = buildSloReport(day, await mergedTally(day), { crisisTargetMs, generatedAt: new Date() });
-        await documentClient().send(new PutCommand({ TableName: tableName("Audit"), Item: { ...sloReportKey(day), day, report } }));
+        await documentClient().send(new PutCommand({ TableName: config.table("Audit"), Item: { ...sloReportKey(day), day, report } }));
         logger.info("SLO report", { day, missed: report.missed, crisisBreaches: report.crisis.breachCount, text: formatSloReport(report) });
         await recordJobRun({
           job: SLO_REPORT_JOB, runKey: day, outcome: report.missed.length === 0 ? "met" : "missed", now: options.now,
           counts: { prioritiesMissed: report.missed.length, crisisBreaches: report.crisis.breachCount, crisisCalls: report.crisis.calls.count },
           metrics: { SloPrioritiesMissed: "prioritiesMissed", CrisisSloBreaches: "crisisBreaches" },
-        });
+        }, options.audit);
         return { processed: 0, next: null };
       }
-      const slice = await readAuditDaySlice(day, checkpoint?.position, options.sliceEntries ?? DEFAULT_SLICE_ENTRIES);
+      const slice = await readAuditDaySlice(options.audit, day, checkpoint?.position, options.sliceEntries ?? DEFAULT_SLICE_ENTRIES);
       const tally = tallyEntries(emptyTally(), slice.entries, { crisisTargetMs });
       await documentClient().send(new PutCommand({
-        TableName: tableName("Audit"),
-        Item: { pk: partPk(day), sk: slice.id, tally, expiresAt: Math.floor(Date.now() / 1000) + PART_TTL_SECONDS },
+        TableName: config.table("Audit"),
+        Item: { ...sloPartKey(day, slice.id), tally, expiresAt: Math.floor(Date.now() / 1000) + PART_TTL_SECONDS },
       }));
       return { processed: slice.entries.length, next: slice.next ? { position: slice.next } : { merge: true } };
     },
@@ -83,9 +85,9 @@ async function mergedTally(day: string): Promise<SloTally> {
   let startKey: Record<string, unknown> | undefined;
   do {
     const page = await documentClient().send(new QueryCommand({
-      TableName: tableName("Audit"),
+      TableName: config.table("Audit"),
       KeyConditionExpression: "pk = :pk",
-      ExpressionAttributeValues: { ":pk": partPk(day) },
+      ExpressionAttributeValues: { ":pk": sloPartPartition(day) },
       ConsistentRead: true,
       ExclusiveStartKey: startKey,
     }));
@@ -97,6 +99,6 @@ async function mergedTally(day: string): Promise<SloTally> {
 
 /** The stored report of a day, if the job has produced it. */
 export async function readSloReport(day: string): Promise<SloReport | undefined> {
-  const { Item } = await documentClient().send(new GetCommand({ TableName: tableName("Audit"), Key: sloReportKey(day), ConsistentRead: true }));
+  const { Item } = await documentClient().send(new GetCommand({ TableName: config.table("Audit"), Key: sloReportKey(day), ConsistentRead: true }));
   return Item?.report as SloReport | undefined;
 }

@@ -2,28 +2,30 @@
  * Daily usage per user (SPEC.md §6), kept in the Audit table — apart from therapeutic data.
  * Run key: the UTC day aggregated. Two phases, each in bounded pages:
  *
- * 1. bytes — the sync engine's daily data counters (Sync, `USER#<userKey>` / `USAGE#<day>`,
- *    found through `gsi1pk = USAGE#<day>`): `bytes`, `pushBytes`, `pullBytes` are copied
+ * 1. bytes — the sync engine's daily data counters (Sync, `dailyUsageKey`, found through
+ *    their index entries of the day): `bytes`, `pushBytes`, `pullBytes` are copied
  *    (SET: a repeated page writes the same values);
  * 2. ops by priority — the day's audit trail read in slices (`readAuditDaySlice`), counted
  *    per user (`countOpsByUser`) and added to the user's record at most once per slice (the
  *    slice id goes into the record with the counts, conditionally, in one update).
  *
  * Output (Audit table):
- *   `USAGE#<userKey>` / `DAY#<day>`  {day, bytes, pushBytes, pullBytes, opsP1 … opsP10, slices}
+ *   `userUsageKey`  {day, bytes, pushBytes, pullBytes, opsP1 … opsP10, slices}
  *                                    (`slices`: the audit slices already counted)
- *   `USAGE_DAY`       / `<day>`      the day's totals {users, bytes, …, ops}
+ *   `dayUsageKey`   the day's totals {users, bytes, …, ops}
  * Both expire after {@link USAGE_RETENTION_DAYS}.
  *
  * @example
- * await runUsageAggregation({ day: "2025-03-09", now: new Date() });
+ * await runUsageAggregation({ day: "2025-03-09", now: new Date(), audit });
  */
 import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
 import { PutCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { dayWindow } from "@paysync/core/jobs/day-window";
 import { addOps, byteUsageOf, countOpsByUser, emptyTotals, totalOps, type OpsByPriority, type UsageTotals } from "@paysync/core/jobs/usage";
-import { documentClient } from "../clients.js";
-import { tableName } from "../config.js";
+import { documentClient } from "../base/clients.js";
+import { config } from "../base/config.js";
+import type { AuditLog } from "../store/audit-log.js";
+import { dailyUsageIndexPartition, dayUsageKey, userUsageKey } from "../store/keys.js";
 import { readAuditDaySlice, type AuditDayPosition } from "./audit-day-pages.js";
 import { mapLimit } from "./batch.js";
 import { recordJobRun } from "./job-report.js";
@@ -36,8 +38,7 @@ const DEFAULT_PAGE_SIZE = 100;
 const DEFAULT_SLICE_ENTRIES = 1_000;
 const WRITE_CONCURRENCY = 16;
 
-export const userUsageKey = (userKey: string, day: string) => ({ pk: `USAGE#${userKey}`, sk: `DAY#${day}` });
-export const dayUsageKey = (day: string) => ({ pk: "USAGE_DAY", sk: day });
+export { dayUsageKey, userUsageKey };
 
 type UsageCheckpoint =
   | { phase: "bytes"; startKey?: Record<string, unknown>; totals: UsageTotals }
@@ -53,6 +54,7 @@ export interface UsageAggregationOptions {
   pageSize?: number;
   /** Audit entries per page of the ops phase. */
   sliceEntries?: number;
+  audit: AuditLog;
 }
 
 export type UsageAggregationOutcome = JobOutcome & { day: string; totals?: UsageTotals };
@@ -71,10 +73,10 @@ export async function runUsageAggregation(options: UsageAggregationOptions): Pro
       const totals: UsageTotals = { ...state.totals, ops: { ...state.totals.ops } };
       if (state.phase === "bytes") {
         const page = await documentClient().send(new QueryCommand({
-          TableName: tableName("Sync"),
+          TableName: config.table("Sync"),
           IndexName: "gsi1",
           KeyConditionExpression: "gsi1pk = :day",
-          ExpressionAttributeValues: { ":day": `USAGE#${day}` },
+          ExpressionAttributeValues: { ":day": dailyUsageIndexPartition(day) },
           Limit: options.pageSize ?? DEFAULT_PAGE_SIZE,
           ...(state.startKey ? { ExclusiveStartKey: state.startKey } : {}),
         }));
@@ -91,20 +93,20 @@ export async function runUsageAggregation(options: UsageAggregationOptions): Pro
         return { processed: counters.length, next };
       }
 
-      const slice = await readAuditDaySlice(day, state.position, options.sliceEntries ?? DEFAULT_SLICE_ENTRIES);
+      const slice = await readAuditDaySlice(options.audit, day, state.position, options.sliceEntries ?? DEFAULT_SLICE_ENTRIES);
       const counts = countOpsByUser(slice.entries);
       await mapLimit([...counts], WRITE_CONCURRENCY, ([userKey, ops]) => addOpsOnce(userKey, day, slice.id, ops, expiresAt));
       for (const ops of counts.values()) addOps(totals.ops, ops);
       if (slice.next) return { processed: slice.entries.length, next: { phase: "ops", position: slice.next, totals } };
 
       await documentClient().send(new PutCommand({
-        TableName: tableName("Audit"),
+        TableName: config.table("Audit"),
         Item: { ...dayUsageKey(day), day, ...totals, aggregatedAt: options.now.toISOString(), expiresAt },
       }));
       await recordJobRun({
         job: USAGE_AGGREGATION_JOB, runKey: day, outcome: "completed", now: options.now,
         counts: { users: totals.users, bytes: totals.bytes, ops: totalOps(totals.ops) },
-      });
+      }, options.audit);
       finished = totals;
       return { processed: slice.entries.length, next: null };
     },
@@ -115,7 +117,7 @@ export async function runUsageAggregation(options: UsageAggregationOptions): Pro
 async function writeBytes(userKey: string, day: string, counter: Record<string, unknown>, expiresAt: number): Promise<void> {
   const bytes = byteUsageOf(counter);
   await documentClient().send(new UpdateCommand({
-    TableName: tableName("Audit"),
+    TableName: config.table("Audit"),
     Key: userUsageKey(userKey, day),
     UpdateExpression: "SET #day = :day, bytes = :bytes, pushBytes = :push, pullBytes = :pull, expiresAt = :exp",
     ExpressionAttributeNames: { "#day": "day" },
@@ -130,7 +132,7 @@ async function addOpsOnce(userKey: string, day: string, sliceId: string, ops: Op
   const values = Object.fromEntries(entries.map(([priority, n]) => [`:p${priority}`, n]));
   try {
     await documentClient().send(new UpdateCommand({
-      TableName: tableName("Audit"),
+      TableName: config.table("Audit"),
       Key: userUsageKey(userKey, day),
       UpdateExpression: `SET #day = :day, expiresAt = :exp ADD slices :slice, ${entries.map(([priority]) => `#p${priority} :p${priority}`).join(", ")}`,
       ConditionExpression: "NOT contains(slices, :sliceId)",

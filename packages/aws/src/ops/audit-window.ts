@@ -6,12 +6,12 @@
  * (the daily job, `verifyAuditTrail`, seals finished days; this never writes).
  *
  * @example
- * const window = new AuditWindow();
+ * const window = new AuditWindow(audit);
  * const { entries, status } = await window.read(new Date(Date.now() - 3_600_000), new Date());
  */
 import { EMPTY_HEAD, verifyChain, type AuditEntry, type BreakReason, type ChainHead } from "@paysync/core/audit/chain";
 import type { AuditStatus } from "@paysync/core/ops/summary-schema";
-import { auditChainsOn, auditDay, auditDays, readAuditChain } from "../audit/audit-log.js";
+import { auditDay, type AuditLog } from "../store/audit-log.js";
 
 /** Entries kept in memory: the longest window the dashboard asks for. */
 export const MAX_WINDOW_MS = 24 * 3_600_000;
@@ -28,6 +28,8 @@ export class AuditWindow {
   private readonly chains = new Map<string, ChainState>();
   private queue: Promise<unknown> = Promise.resolve();
 
+  constructor(private readonly audit: AuditLog) {}
+
   /** Entries with `from <= time < to`, and the verification of every chain of the days in between. */
   read(from: Date, to: Date): Promise<{ entries: AuditEntry[]; status: AuditStatus }> {
     // One refresh at a time: two polls must not verify the same new entries twice.
@@ -38,10 +40,10 @@ export class AuditWindow {
 
   private async refresh(from: Date, to: Date): Promise<{ entries: AuditEntry[]; status: AuditStatus }> {
     const keepFrom = new Date(Math.min(from.getTime(), to.getTime() - MAX_WINDOW_MS)).toISOString();
-    const days = await auditDays({ fromDay: auditDay(keepFrom), toDay: auditDay(to.toISOString()) });
+    const days = await this.audit.days({ fromDay: auditDay(keepFrom), toDay: auditDay(to.toISOString()) });
     for (const [chain, state] of this.chains) if (!days.includes(state.day)) this.chains.delete(chain);
     for (const day of days) {
-      const listed = await auditChainsOn(day);
+      const listed = await this.audit.chainsOn(day);
       for (const chain of listed) await this.advance(chain, day, keepFrom);
       // A chain this reader verified that is no longer registered was removed: that is tampering too.
       for (const [chain, state] of this.chains) {
@@ -69,7 +71,7 @@ export class AuditWindow {
     state.recent = state.recent.filter((entry) => entry.time >= keepFrom);
     if (state.broken) return;
     const fresh: AuditEntry[] = [];
-    for await (const entry of readAuditChain(chain, state.head.seq)) fresh.push(entry);
+    for await (const entry of this.audit.chain(chain, state.head.seq)) fresh.push(entry);
     if (fresh.length === 0) return;
     const verdict = verifyChain(chain, fresh, state.head);
     const good = fresh.slice(0, verdict.checked);

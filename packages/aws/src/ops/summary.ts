@@ -8,16 +8,18 @@
  * `ApproximateAgeOfOldestMessage`.
  *
  * @example
- * const reader = new OpsSummaryReader();
+ * const reader = new OpsSummaryReader({ audit });
  * const summary = await reader.read({ windowMinutes: 60 });
  */
 import { GetQueueAttributesCommand, type QueueAttributeName } from "@aws-sdk/client-sqs";
 import { ScanCommand } from "@aws-sdk/lib-dynamodb";
 import { buildOpsSummary, type LaneInput, type PaymentRow } from "@paysync/core/ops/summary";
 import type { OpsSummary, QueueStat } from "@paysync/core/ops/summary-schema";
-import { documentClient, sqsClient } from "../clients.js";
-import { deadLetterQueueUrl, queueUrl, tableName } from "../config.js";
+import { documentClient, sqsClient } from "../base/clients.js";
+import { config } from "../base/config.js";
 import { CRISIS_CAPACITY, LANES, type LaneId } from "../resources.js";
+import type { AuditLog } from "../store/audit-log.js";
+import { PAYMENT_STATE_SORT_KEY } from "../store/keys.js";
 import { AuditWindow, MAX_WINDOW_MS } from "./audit-window.js";
 
 /**
@@ -30,6 +32,8 @@ export interface QueueAgeSource {
 }
 
 export interface OpsReaderOptions {
+  /** The audit trail, read for the window's entries and chain status. */
+  audit: AuditLog;
   ageSource?: QueueAgeSource;
   /** Payment-state items read at most per summary; past it the user counts are a lower bound. */
   maxPaymentItems?: number;
@@ -42,10 +46,11 @@ const ATTRIBUTES: QueueAttributeName[] = [
 ];
 
 export class OpsSummaryReader {
-  private readonly audit = new AuditWindow();
+  private readonly audit: AuditWindow;
   private readonly now: () => Date;
 
-  constructor(private readonly options: OpsReaderOptions = {}) {
+  constructor(private readonly options: OpsReaderOptions) {
+    this.audit = new AuditWindow(options.audit);
     this.now = options.now ?? (() => new Date());
   }
 
@@ -65,7 +70,7 @@ export class OpsSummaryReader {
 
   private lanes(): Promise<LaneInput[]> {
     return Promise.all((Object.keys(LANES) as LaneId[]).map(async (lane) => {
-      const [queue, dlq] = await Promise.all([this.queueStat(queueUrl(lane)), this.queueStat(deadLetterQueueUrl(lane))]);
+      const [queue, dlq] = await Promise.all([this.queueStat(config.queue(lane)), this.queueStat(config.deadLetterQueue(lane))]);
       return { lane, queue, dlq, depthAlarmThreshold: LANES[lane].depthAlarmThreshold, dlqAlarmThreshold: LANES[lane].dlqAlarmThreshold };
     }));
   }
@@ -91,11 +96,11 @@ export class OpsSummaryReader {
     let startKey: Record<string, unknown> | undefined;
     do {
       const page = await documentClient().send(new ScanCommand({
-        TableName: tableName("Payments"),
+        TableName: config.table("Payments"),
         FilterExpression: "sk = :state",
         ProjectionExpression: "#tier, #grace",
         ExpressionAttributeNames: { "#tier": "tier", "#grace": "graceEndsAt" },
-        ExpressionAttributeValues: { ":state": "PAYMENT_STATE" },
+        ExpressionAttributeValues: { ":state": PAYMENT_STATE_SORT_KEY },
         ExclusiveStartKey: startKey,
       }));
       for (const item of page.Items ?? []) {

@@ -10,12 +10,11 @@ import {
   type StripeFact,
 } from "@paysync/core/payments";
 import { serverEntityChanges } from "@paysync/core/payments/entitlements";
+import type { ChangeFeedStore, DeviceStore, FeedChange, PayloadCipher } from "@paysync/core/ports";
+import { WriteConditionFailed } from "@paysync/core/ports";
 import type { Tier } from "@paysync/core/tiers";
-import type { PayloadCipher } from "../envelope.js";
-import { payloadCipher } from "../payload-cipher.js";
-import { ChangeFeed, FeedConditionFailed, type FeedChange } from "../sync/change-feed.js";
-import { DeviceRepository } from "../sync/device-repository.js";
-import { PaymentStateRepository, type StoredPaymentState } from "./payment-state-repository.js";
+import { OPTIMISTIC, retrying } from "../base/retry.js";
+import type { PaymentStateRepository, StoredPaymentState } from "../store/payment-state.js";
 
 export type PaymentOutcome = ApplyOutcome | "notice";
 
@@ -37,8 +36,12 @@ interface Decision {
   noticeEventId?: string;
 }
 
-/** Concurrent workers only make a write retry on fresh state; this bounds a pathological storm. */
-const MAX_ATTEMPTS = 10;
+export interface PaymentPorts {
+  paymentState: PaymentStateRepository;
+  feed: ChangeFeedStore;
+  devices: DeviceStore;
+  cipher: PayloadCipher;
+}
 
 /**
  * Applies payment facts to a user's stored state and tells every device of the user. The state
@@ -52,12 +55,7 @@ const MAX_ATTEMPTS = 10;
  * await applier.expireGrace(userKey, new Date());
  */
 export class PaymentApplier {
-  constructor(
-    private readonly repository = new PaymentStateRepository(),
-    private readonly feed = new ChangeFeed(),
-    private readonly devices = new DeviceRepository(),
-    private readonly cipher: () => PayloadCipher = payloadCipher,
-  ) {}
+  constructor(private readonly ports: PaymentPorts) {}
 
   /** One Stripe fact; a redelivered `trial_will_end` sends its notice once. */
   applyFact(userKey: string, fact: StripeFact, meta: EventMeta, now = new Date()): Promise<PaymentApplyResult> {
@@ -81,36 +79,33 @@ export class PaymentApplier {
     });
   }
 
-  private async update(userKey: string, now: Date, decide: (stored: StoredPaymentState | undefined) => Decision): Promise<PaymentApplyResult> {
+  /** Concurrent workers only make a write retry on fresh state (re-read, re-decide): no update is lost. */
+  private update(userKey: string, now: Date, decide: (stored: StoredPaymentState | undefined) => Decision): Promise<PaymentApplyResult> {
     const nowMs = now.getTime();
-    for (let attempt = 1; ; attempt++) {
-      const stored = await this.repository.get(userKey);
+    return retrying({ ...OPTIMISTIC, pauseMs: 0, retryOn: (error) => error instanceof WriteConditionFailed }, async () => {
+      const stored = await this.ports.paymentState.get(userKey);
       const decision = decide(stored);
       if (!decision.state) {
         return { outcome: decision.outcome, changed: false, tier: stored ? effectiveTier(stored.state, nowMs) : "free", devices: 0 };
       }
       const version = (stored?.version ?? 0) + 1;
-      const put = this.repository.putItem(userKey, decision.state, stored?.version, {
+      const put = this.ports.paymentState.putWrite(userKey, decision.state, stored?.version, {
         noticeEventId: decision.noticeEventId ?? stored?.noticeEventId,
         now,
       });
       const tell = decision.changed === true || decision.notice !== undefined;
       const changes = tell ? await this.changesFor(userKey, decision.state, version, nowMs, decision.notice) : [];
-      try {
-        await this.feed.append(userKey, changes, [put], now);
-        const devices = changes[0]?.targetDeviceIds.length ?? 0;
-        return { outcome: decision.outcome, changed: decision.changed === true, tier: effectiveTier(decision.state, nowMs), devices };
-      } catch (error) {
-        if (!(error instanceof FeedConditionFailed) || attempt >= MAX_ATTEMPTS) throw error;
-      }
-    }
+      await this.ports.feed.append(userKey, changes, [put], now);
+      const devices = changes[0]?.targetDeviceIds.length ?? 0;
+      return { outcome: decision.outcome, changed: decision.changed === true, tier: effectiveTier(decision.state, nowMs), devices };
+    });
   }
 
   /** The server entities for every device of the user; none when the user has no device yet. */
   private async changesFor(userKey: string, state: PaymentState, version: number, nowMs: number, notice?: PaymentNotice): Promise<FeedChange[]> {
-    const targetDeviceIds = (await this.devices.list(userKey)).map((device) => device.deviceId);
+    const targetDeviceIds = (await this.ports.devices.list(userKey)).map((device) => device.deviceId);
     if (targetDeviceIds.length === 0) return [];
-    const cipher = this.cipher();
+    const { cipher } = this.ports;
     return Promise.all(serverEntityChanges(state, nowMs, notice).map(async ({ entityType, payload }) => ({
       entityType,
       entityId: entityType,

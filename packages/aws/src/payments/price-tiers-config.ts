@@ -1,5 +1,5 @@
 import { priceTiersSchema, type PriceTierMap } from "@paysync/core/payments";
-import { parameter } from "../config.js";
+import { config } from "../base/config.js";
 
 let priceTiers: PriceTierMap | undefined;
 
@@ -9,6 +9,6 @@ let priceTiers: PriceTierMap | undefined;
  * silently mapping nothing.
  */
 export function configuredPriceTiers(): PriceTierMap {
-  priceTiers ??= priceTiersSchema.parse(JSON.parse(parameter("PRICE_TIERS")));
+  priceTiers ??= priceTiersSchema.parse(JSON.parse(config.parameter("PRICE_TIERS")));
   return priceTiers;
 }

@@ -1,12 +1,10 @@
-import { SendMessageCommand } from "@aws-sdk/client-sqs";
 import { ValidationError } from "@paysync/core/errors";
 import { eventMetaOf, extractStripeFacts, parseStripeEvent } from "@paysync/core/payments";
 import Stripe from "stripe";
-import { sqsClient } from "../clients.js";
-import { queueUrl, secret } from "../config.js";
-import { customerKeyFor, userKeyFor } from "../identity.js";
+import { customerKeyFor, userKeyFor } from "../crypto/pseudonyms.js";
+import type { WebhookLane } from "../store/lanes.js";
+import type { WebhookEventLog } from "../store/webhook-event-log.js";
 import { recordingPriceMap, webhookMessageOf } from "./webhook-message.js";
-import { WebhookEventLog } from "./webhook-event-log.js";
 
 /** Stripe's own default; a signature older than this is a replay. */
 export const SIGNATURE_TOLERANCE_SECONDS = 300;
@@ -37,9 +35,9 @@ export interface IntakeResult {
  */
 export class WebhookIntake {
   constructor(
-    private readonly log = new WebhookEventLog(),
-    private readonly signingSecret = () => secret("STRIPE_WEBHOOK_SECRET"),
-    private readonly lane = () => queueUrl("Webhooks"),
+    private readonly log: WebhookEventLog,
+    private readonly lane: WebhookLane,
+    private readonly signingSecret: () => string,
   ) {}
 
   async receive(body: string, signature: string | undefined, now = new Date()): Promise<IntakeResult> {
@@ -57,12 +55,7 @@ export class WebhookIntake {
 
     const customerKey = customerKeyFor(fact.customerId);
     const message = webhookMessageOf(fact, meta, { customerKey, userKeyOf: userKeyFor }, prices.askedFor(), now.getTime());
-    await sqsClient().send(new SendMessageCommand({
-      QueueUrl: this.lane(),
-      MessageBody: JSON.stringify(message),
-      MessageGroupId: customerKey,
-      MessageDeduplicationId: event.id,
-    }));
+    await this.lane.send(JSON.stringify(message), customerKey, event.id);
     const fresh = await this.log.record({ ...recordOf(meta), customerKey, status: "enqueued" }, now);
     return { outcome: fresh ? "enqueued" : "duplicate", eventType: event.type };
   }

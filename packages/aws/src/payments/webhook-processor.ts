@@ -1,7 +1,7 @@
 import type { PriceTierMap, StripeFact } from "@paysync/core/payments";
-import { logger } from "../observability.js";
-import { CustomerLinks } from "./customer-links.js";
-import { PaymentApplier, type PaymentOutcome } from "./payment-applier.js";
+import { logger } from "../base/observability.js";
+import type { CustomerLinks } from "../store/customer-links.js";
+import type { PaymentApplier, PaymentOutcome } from "./payment-applier.js";
 import { coreFactOf, eventMetaOfMessage, type WebhookMessage } from "./webhook-message.js";
 
 export type ProcessOutcome = PaymentOutcome | "linked" | "parked";
@@ -31,8 +31,8 @@ export interface ProcessResult {
 export class WebhookProcessor {
   constructor(
     private readonly priceTiers: () => PriceTierMap,
-    private readonly links = new CustomerLinks(),
-    private readonly applier = new PaymentApplier(),
+    private readonly links: CustomerLinks<WebhookMessage>,
+    private readonly applier: PaymentApplier,
   ) {}
 
   async process(message: WebhookMessage, now = new Date()): Promise<ProcessResult> {

@@ -3,14 +3,8 @@ import type { Change, SyncPullResponse } from "@paysync/core/api";
 import { SyncPullResponseSchema } from "@paysync/core/api";
 import { NotFoundError } from "@paysync/core/errors";
 import { dailyDataExceeded, decodeCursor, encodeCursor } from "@paysync/core/sync";
-import { policyFor, type Tier } from "@paysync/core/tiers";
-import { tableName } from "../config.js";
-import type { PayloadCipher } from "../envelope.js";
-import { payloadCipher } from "../payload-cipher.js";
-import { readEffectiveTier } from "../payments/tier-reader.js";
-import { ChangeFeed, type StoredChange } from "./change-feed.js";
-import { DeviceRepository } from "./device-repository.js";
-import { UsageLimits } from "./usage-limits.js";
+import type { ChangeFeedStore, DeviceStore, PayloadCipher, StoredChange, TierSource, UsageLimitsStore } from "@paysync/core/ports";
+import { policyFor } from "@paysync/core/tiers";
 
 export interface PullRequest {
   userKey: string;
@@ -28,10 +22,12 @@ export interface PullPage {
   gzipped: boolean;
 }
 
-export interface PullDependencies {
-  table?: string;
-  cipher?: () => PayloadCipher;
-  tierOf?: (userKey: string) => Promise<Tier>;
+export interface PullPorts {
+  feed: ChangeFeedStore;
+  devices: DeviceStore;
+  limits: UsageLimitsStore;
+  tiers: TierSource;
+  cipher: PayloadCipher;
 }
 
 /**
@@ -41,22 +37,17 @@ export interface PullDependencies {
  * cursor: then the feed is served as usual, so crisis data is never held back.
  *
  * @example
- * const page = await new PullService().pull({ userKey, deviceId, cursor, limit: 100, acceptsGzip: true, now: new Date() });
+ * const page = await pullService.pull({ userKey, deviceId, cursor, limit: 100, acceptsGzip: true, now: new Date() });
  */
 export class PullService {
-  private readonly feed: ChangeFeed;
-  private readonly devices: DeviceRepository;
-  private readonly limits: UsageLimits;
-  private readonly cipher: () => PayloadCipher;
-  private readonly tierOf: (userKey: string) => Promise<Tier>;
+  private readonly feed: ChangeFeedStore;
+  private readonly devices: DeviceStore;
+  private readonly limits: UsageLimitsStore;
 
-  constructor(deps: PullDependencies = {}) {
-    const table = deps.table ?? tableName("Sync");
-    this.feed = new ChangeFeed(table);
-    this.devices = new DeviceRepository(table);
-    this.limits = new UsageLimits(table);
-    this.cipher = deps.cipher ?? payloadCipher;
-    this.tierOf = deps.tierOf ?? ((userKey) => readEffectiveTier(userKey));
+  constructor(private readonly ports: PullPorts) {
+    this.feed = ports.feed;
+    this.devices = ports.devices;
+    this.limits = ports.limits;
   }
 
   async pull(request: PullRequest): Promise<PullPage> {
@@ -64,7 +55,7 @@ export class PullService {
     const afterSeq = decodeCursor(request.cursor);
     const [device, tier, used] = await Promise.all([
       this.devices.list(userKey).then((list) => list.find((d) => d.deviceId === deviceId)),
-      this.tierOf(userKey),
+      this.ports.tiers.effectiveTier(userKey),
       this.limits.dailyUsage(userKey, now),
     ]);
     if (!device) throw new NotFoundError("Device not found");
@@ -94,7 +85,7 @@ export class PullService {
   private async toWire(userKey: string, change: StoredChange): Promise<Change> {
     const payload = change.action === "delete" || change.payloadCipher === null
       ? null
-      : await this.cipher().decrypt(change.payloadCipher, { userKey, entityType: change.entityType });
+      : await this.ports.cipher.decrypt(change.payloadCipher, { userKey, entityType: change.entityType });
     return {
       seq: change.seq,
       entityType: change.entityType as Change["entityType"],

@@ -1,22 +1,13 @@
-import { BatchGetCommand, type BatchGetCommandOutput } from "@aws-sdk/lib-dynamodb";
 import type { SyncOp, SyncOpResult } from "@paysync/core/api";
+import type { CrisisOpEntityType, CrisisOps } from "@paysync/core/crisis/ops";
 import { DependencyError, NotFoundError, type LimitExceededError } from "@paysync/core/errors";
+import type { DeviceRecord, DeviceStore, EntityStore, LaneMessage, LaneSink, PayloadCipher, TierSource, UsageLimitsStore } from "@paysync/core/ports";
 import {
   assertCrisisPayloads, assertPayloadSizes, checkPushBytes, devicePriority, messageGroupId, planPush, pushAnswer,
   refuse, rejectedResult, shardFor, type PlannedOp, type PushAnswer, type SyncLane,
 } from "@paysync/core/sync";
+import type { SyncOpMessage } from "@paysync/core/sync/op-message";
 import { policyFor, type Tier, type TierPolicy } from "@paysync/core/tiers";
-import { documentClient } from "../clients.js";
-import { tableName } from "../config.js";
-import { CrisisService, type CrisisOpEntityType } from "../crisis/crisis-service.js";
-import { recordCrisisCall } from "../crisis/crisis-telemetry.js";
-import type { PayloadCipher } from "../envelope.js";
-import { payloadCipher } from "../payload-cipher.js";
-import { readEffectiveTier } from "../payments/tier-reader.js";
-import { DeviceRepository, type DeviceRecord } from "./device-repository.js";
-import { LanePublisher, type LaneMessage } from "./lane-publisher.js";
-import type { SyncOpMessage } from "./op-message.js";
-import { UsageLimits } from "./usage-limits.js";
 
 export interface PushRequest {
   userKey: string;
@@ -31,14 +22,15 @@ export interface PushOutcome {
   answer: PushAnswer;
 }
 
-export interface PushDependencies {
-  table?: string;
-  devices?: DeviceRepository;
-  limits?: UsageLimits;
-  publisher?: LanePublisher;
-  crisis?: CrisisService;
-  cipher?: () => PayloadCipher;
-  tierOf?: (userKey: string) => Promise<Tier>;
+export interface PushPorts {
+  devices: DeviceStore;
+  entities: EntityStore;
+  limits: UsageLimitsStore;
+  lanes: LaneSink;
+  tiers: TierSource;
+  cipher: PayloadCipher;
+  /** Crisis-class ops are applied synchronously, by the crisis path, in the request. */
+  crisis: CrisisOps;
 }
 
 /**
@@ -52,31 +44,21 @@ export interface PushDependencies {
  * the realtime lane with no limit at all.
  *
  * @example
- * const { results, answer } = await new PushService().push({ userKey, deviceId, ops, receivedAt: new Date() });
+ * const { results, answer } = await pushService.push({ userKey, deviceId, ops, receivedAt: new Date() });
  */
 export class PushService {
-  private readonly table: string;
-  private readonly devices: DeviceRepository;
-  private readonly limits: UsageLimits;
-  private readonly publisher: LanePublisher;
-  private readonly crisis: CrisisService;
-  private readonly cipher: () => PayloadCipher;
-  private readonly tierOf: (userKey: string) => Promise<Tier>;
+  private readonly devices: DeviceStore;
+  private readonly limits: UsageLimitsStore;
 
-  constructor(deps: PushDependencies = {}) {
-    this.table = deps.table ?? tableName("Sync");
-    this.devices = deps.devices ?? new DeviceRepository(this.table);
-    this.limits = deps.limits ?? new UsageLimits(this.table);
-    this.publisher = deps.publisher ?? new LanePublisher();
-    this.crisis = deps.crisis ?? new CrisisService({ table: this.table });
-    this.cipher = deps.cipher ?? payloadCipher;
-    this.tierOf = deps.tierOf ?? ((userKey) => readEffectiveTier(userKey));
+  constructor(private readonly ports: PushPorts) {
+    this.devices = ports.devices;
+    this.limits = ports.limits;
   }
 
   async push(request: PushRequest): Promise<PushOutcome> {
     const { userKey, deviceId, ops, receivedAt } = request;
     assertPayloadSizes(ops);
-    const [devices, tier] = await Promise.all([this.devices.list(userKey), this.tierOf(userKey)]);
+    const [devices, tier] = await Promise.all([this.devices.list(userKey), this.ports.tiers.effectiveTier(userKey)]);
     const device = devices.find((d) => d.deviceId === deviceId);
     if (!device) throw new NotFoundError("Device not found");
     const policy = policyFor(tier);
@@ -95,7 +77,7 @@ export class PushService {
     const admitted = await this.admit(userKey, policy, limited, plan.chargedBytes, refusals, receivedAt);
     const reserved = new Set(admitted.reserved);
     const exempt = firsts.filter((p) => p.exempt && p.lane !== "crisis");
-    const applied = await this.appliedOps(userKey, [...exempt.map((p) => p.op.opId), ...admitted.alreadyPending]);
+    const applied = await this.ports.entities.recordedOps(userKey, [...exempt.map((p) => p.op.opId), ...admitted.alreadyPending]);
     // A slot already held but no op record: an earlier attempt reserved it and may have failed
     // before its message left (a 5xx the device retries). Sent again, holding that slot; the
     // lane's deduplication id (the opId) and the applier's op record keep it exactly once.
@@ -104,7 +86,7 @@ export class PushService {
     const toSend = firsts.filter((p) => holdsSlot(p.op.opId) || (exempt.includes(p) && !applied.has(p.op.opId)));
 
     const messages = await Promise.all(toSend.map((p) => this.laneMessage(userKey, device, policy, p, holdsSlot(p.op.opId), receivedAt)));
-    const { failed } = await this.publisher.publish(messages);
+    const { failed } = await this.ports.lanes.publish(messages);
     if (failed.length > 0) {
       await this.limits.releasePending(userKey, failed.filter((id) => reserved.has(id)));
       throw new DependencyError("The sync lanes are unavailable; push again (accepted ops answer duplicate)");
@@ -142,22 +124,12 @@ export class PushService {
   }
 
   private async applyCrisis(userKey: string, deviceId: string, p: PlannedOp): Promise<SyncOpResult> {
-    const started = performance.now();
     const priority = p.priority as 9 | 10;
-    let outcome = "internal_error";
-    try {
-      const result = await this.crisis.applyCrisisOp({
-        userKey, deviceId, opId: p.op.opId, entityType: p.op.entityType as CrisisOpEntityType, entityId: p.op.entityId,
-        action: p.op.action, baseVersion: p.op.baseVersion, clientTime: p.clientTime, payload: p.op.payload, priority,
-      });
-      outcome = "ok";
-      return { opId: p.op.opId, status: result.status, priority, lane: "crisis" };
-    } catch (error) {
-      outcome = (error as { code?: string }).code ?? "internal_error";
-      throw error;
-    } finally {
-      await recordCrisisCall({ route: "op", userKey, entityType: p.op.entityType, priority, outcome, latencyMs: performance.now() - started });
-    }
+    const result = await this.ports.crisis.applyCrisisOp({
+      userKey, deviceId, opId: p.op.opId, entityType: p.op.entityType as CrisisOpEntityType, entityId: p.op.entityId,
+      action: p.op.action, baseVersion: p.op.baseVersion, clientTime: p.clientTime, payload: p.op.payload, priority,
+    });
+    return { opId: p.op.opId, status: result.status, priority, lane: "crisis" };
   }
 
   private async laneMessage(
@@ -172,26 +144,10 @@ export class PushService {
       }, now.getTime()),
       opId: op.opId, entityType: op.entityType, entityId: op.entityId, action: op.action, baseVersion: op.baseVersion,
       clientTime: p.clientTime, priority: p.priority,
-      payloadCipher: op.action === "delete" || op.payload === undefined ? null : await this.cipher().encrypt(op.payload, { userKey, entityType: op.entityType }),
+      payloadCipher: op.action === "delete" || op.payload === undefined ? null : await this.ports.cipher.encrypt(op.payload, { userKey, entityType: op.entityType }),
       conflictResolution: policy.conflictResolution, crossDeviceSync: policy.crossDeviceSync,
       enqueuedAtMs: Date.now(), pendingSlot,
     };
     return { lane: p.lane as SyncLane, groupId: messageGroupId(userKey, shardFor(op.entityId, policy.maxConcurrentOps)), message };
-  }
-
-  /** OpIds among these that already have an op record (applied, conflicted or lost). */
-  private async appliedOps(userKey: string, opIds: string[]): Promise<Set<string>> {
-    const found = new Set<string>();
-    for (let i = 0; i < opIds.length; i += 100) {
-      let keys: Record<string, unknown>[] | undefined = opIds.slice(i, i + 100).map((id) => ({ pk: `USER#${userKey}`, sk: `OP#${id}` }));
-      for (let attempt = 0; keys && keys.length > 0 && attempt < 8; attempt++) {
-        const result: BatchGetCommandOutput = await documentClient().send(new BatchGetCommand({
-          RequestItems: { [this.table]: { Keys: keys, ConsistentRead: true, ProjectionExpression: "sk" } },
-        }));
-        for (const item of result.Responses?.[this.table] ?? []) found.add(String(item.sk).slice(3));
-        keys = result.UnprocessedKeys?.[this.table]?.Keys;
-      }
-    }
-    return found;
   }
 }

@@ -49,3 +49,27 @@ export function parseCrisisOp(entityType: CrisisOpEntityType, action: "upsert" |
     throw new ValidationError(`Invalid ${entityType} payload`, details);
   }
 }
+
+/** A crisis-class op (priority 9–10) handed over by the sync push; never queued. */
+export interface CrisisOpInput {
+  userKey: string;
+  deviceId: string;
+  opId: string;
+  entityType: CrisisOpEntityType;
+  entityId: string;
+  action: "upsert" | "delete";
+  baseVersion: number;
+  clientTime: string;
+  payload: unknown;
+  priority: 9 | 10;
+}
+
+export interface CrisisOpResult {
+  status: "applied" | "duplicate";
+  version: number;
+}
+
+/** What the sync push needs of the crisis path: crisis-class ops applied synchronously, exactly once. */
+export interface CrisisOps {
+  applyCrisisOp(input: CrisisOpInput, now?: Date): Promise<CrisisOpResult>;
+}

@@ -53,9 +53,3 @@ export function decideFeedEntry(entry: FeedEntryFacts, now: Date): FeedEntryDeci
   const days = retentionDaysFor(entry.tier, entry.priority ?? 1);
   return now.getTime() - created > days * DAY_MS ? { purge: true, reason: "past_retention" } : { purge: false, reason: "in_retention" };
 }
-
-/** `FEED#<userKey>#<deviceId>` → its parts; `undefined` for any other key. */
-export function parseFeedPartition(pk: string): { userKey: string; deviceId: string } | undefined {
-  const match = /^FEED#(u_[0-9a-f]{32})#([A-Za-z0-9_-]{1,128})$/.exec(pk);
-  return match?.[1] && match[2] ? { userKey: match[1], deviceId: match[2] } : undefined;
-}

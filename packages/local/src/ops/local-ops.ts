@@ -17,7 +17,8 @@ export function localOpsRoute(adminToken: string, sqsEndpoint: string): ExtraRou
     adminToken,
     summary: async (window) => {
       if (last && last.window === window && Date.now() - last.at < FRESH_MS) return last.summary;
-      reader ??= import("@paysync/aws/ops/summary").then(({ OpsSummaryReader }) => new OpsSummaryReader({ ageSource: fauxqsQueueAge(sqsEndpoint) }));
+      reader ??= Promise.all([import("@paysync/aws/ops/summary"), import("@paysync/aws/wiring")])
+        .then(([{ OpsSummaryReader }, { wiring }]) => new OpsSummaryReader({ audit: wiring.audit(), ageSource: fauxqsQueueAge(sqsEndpoint) }));
       const summary = reader.then((r) => r.read(window === undefined ? {} : { windowMinutes: window }));
       last = { at: Date.now(), window, summary };
       summary.catch(() => { if (last?.summary === summary) last = undefined; });

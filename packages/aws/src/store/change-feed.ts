@@ -1,47 +1,19 @@
-import { TransactionCanceledException } from "@aws-sdk/client-dynamodb";
-import { GetCommand, QueryCommand, TransactWriteCommand } from "@aws-sdk/lib-dynamodb";
-import type { TransactWriteCommandInput } from "@aws-sdk/lib-dynamodb";
+import { GetCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
+import type { ChangeFeedStore, FeedChange, StoredChange, StoreWrite } from "@paysync/core/ports";
+import { WriteConditionFailed } from "@paysync/core/ports";
 import { EXEMPT_PRIORITY } from "@paysync/core/sync";
-import { documentClient } from "../clients.js";
-import { tableName } from "../config.js";
+import { documentClient } from "../base/clients.js";
+import { OPTIMISTIC, retrying } from "../base/retry.js";
+import { exemptMarkKey, feedCounterKey, feedEntryKey, feedPartition, feedSortKey } from "./keys.js";
+import { cancellationCodes, fromStoreWrite, transactWrite, type TransactItem } from "./transactions.js";
 
-export type TransactItem = NonNullable<TransactWriteCommandInput["TransactItems"]>[number];
-
-/** One change as stored in a device's feed. The payload is envelope-encrypted. */
-export interface FeedChange {
-  entityType: string;
-  entityId: string;
-  version: number;
-  action: "upsert" | "delete";
-  /** Ciphertext from the payload cipher, or null for deletes. */
-  payloadCipher: string | null;
-  priority: number;
-  /** The device the change came from; `server` for server-originated changes. */
-  originDeviceId: string;
-  /** The devices whose feed receives it. */
-  targetDeviceIds: string[];
-}
-
-export interface StoredChange extends Omit<FeedChange, "targetDeviceIds"> {
-  seq: number;
-  createdAt: string;
-}
+export type { FeedChange, StoredChange };
 
 /** Feed entries outlive every tier's retention; the purge job removes them earlier by tier. */
 const FEED_BACKSTOP_TTL_SECONDS = 45 * 24 * 3600;
-const MAX_ATTEMPTS = 8;
 
-const seqKey = (seq: number) => seq.toString().padStart(16, "0");
-export const feedPk = (userKey: string, deviceId: string) => `FEED#${userKey}#${deviceId}`;
-const counterKey = (userKey: string) => ({ pk: `USER#${userKey}`, sk: "FEEDSEQ" });
-/** Per device: the highest seq of a priority >= 8 change in its feed (see `lastExemptSeq`). */
-const exemptMarkKey = (userKey: string, deviceId: string) => ({ pk: `USER#${userKey}`, sk: `FEEDMARK#${deviceId}` });
-
-export class FeedConditionFailed extends Error {
-  constructor(readonly reasons: (string | undefined)[]) {
-    super("a condition of the feed transaction failed");
-  }
-}
+/** Another writer advanced the user's counter (or raced an item) between our read and our commit. */
+class CounterMoved extends Error {}
 
 /**
  * A per-user change feed fanned out to one partition per device, so a pull reads exactly
@@ -49,16 +21,12 @@ export class FeedConditionFailed extends Error {
  * same transaction as the entries (and as the caller's own writes), conditional on its
  * previous value: sequence order is commit order, so a cursor never skips a late commit.
  */
-export class ChangeFeed {
-  constructor(private readonly table = tableName("Sync")) {}
+export class ChangeFeed implements ChangeFeedStore {
+  constructor(private readonly table: string) {}
 
-  /**
-   * Appends changes (and the caller's extra transaction items, written atomically with
-   * them). Retries when another writer advanced the counter; an extra item's failed
-   * condition throws `FeedConditionFailed` with the cancellation reasons of those items.
-   */
-  async append(userKey: string, changes: FeedChange[], extraItems: TransactItem[] = [], now = new Date(), knownSeq?: number): Promise<number[]> {
-    for (let attempt = 1; ; attempt++) {
+  async append(userKey: string, changes: FeedChange[], writes: StoreWrite[] = [], now = new Date(), knownSeq?: number): Promise<number[]> {
+    const extraItems = writes.map(fromStoreWrite);
+    return retrying({ ...OPTIMISTIC, attempts: 8, retryOn: (error) => error instanceof CounterMoved, exhausted: (error) => (error as Error).cause as Error }, async (attempt) => {
       // A caller that read the counter alongside its other reads saves a round trip; a stale
       // value only fails the counter's condition, and the retry reads it afresh.
       const current = attempt === 1 && knownSeq !== undefined ? knownSeq : await this.readSeq(userKey);
@@ -68,8 +36,7 @@ export class ChangeFeed {
           Put: {
             TableName: this.table,
             Item: {
-              pk: feedPk(userKey, deviceId),
-              sk: seqKey(seqs[i] ?? 0),
+              ...feedEntryKey(userKey, deviceId, seqs[i] ?? 0),
               seq: seqs[i],
               entityType: change.entityType,
               entityId: change.entityId,
@@ -87,7 +54,7 @@ export class ChangeFeed {
       const counterUpdate: TransactItem = {
         Update: {
           TableName: this.table,
-          Key: counterKey(userKey),
+          Key: feedCounterKey(userKey),
           UpdateExpression: "SET seq = :next",
           ConditionExpression: current === 0 ? "attribute_not_exists(seq) OR seq = :current" : "seq = :current",
           ExpressionAttributeValues: { ":next": current + changes.length, ":current": current },
@@ -97,19 +64,18 @@ export class ChangeFeed {
       const items = entries.length > 0 ? [counterUpdate, ...extraItems, ...entries, ...marks] : extraItems;
       if (items.length === 0) return [];
       try {
-        await documentClient().send(new TransactWriteCommand({ TransactItems: items }));
+        await transactWrite(items);
         return entries.length > 0 ? seqs : [];
       } catch (error) {
-        if (!(error instanceof TransactionCanceledException)) throw error;
-        const reasons = error.CancellationReasons?.map((r) => r.Code) ?? [];
+        const reasons = cancellationCodes(error);
+        if (reasons === undefined) throw error;
         const offset = entries.length > 0 ? 1 : 0;
         const extraReasons = reasons.slice(offset, offset + extraItems.length);
-        if (extraReasons.some((code) => code === "ConditionalCheckFailed")) throw new FeedConditionFailed(extraReasons);
+        if (extraReasons.some((code) => code === "ConditionalCheckFailed")) throw new WriteConditionFailed(extraReasons);
         const retryable = (entries.length > 0 && reasons[0] === "ConditionalCheckFailed") || reasons.includes("TransactionConflict");
-        if (!retryable || attempt >= MAX_ATTEMPTS) throw error;
-        await new Promise((r) => setTimeout(r, Math.random() * 10 * attempt));
+        throw retryable ? new CounterMoved("the feed counter moved", { cause: error }) : error;
       }
-    }
+    });
   }
 
   /**
@@ -140,7 +106,7 @@ export class ChangeFeed {
 
   /** The user's feed counter: the last sequence number given out. */
   async readSeq(userKey: string): Promise<number> {
-    const counter = await documentClient().send(new GetCommand({ TableName: this.table, Key: counterKey(userKey), ConsistentRead: true }));
+    const counter = await documentClient().send(new GetCommand({ TableName: this.table, Key: feedCounterKey(userKey), ConsistentRead: true }));
     return (counter.Item?.seq as number | undefined) ?? 0;
   }
 
@@ -149,7 +115,7 @@ export class ChangeFeed {
     const result = await documentClient().send(new QueryCommand({
       TableName: this.table,
       KeyConditionExpression: "pk = :pk AND sk > :after",
-      ExpressionAttributeValues: { ":pk": feedPk(userKey, deviceId), ":after": seqKey(afterSeq) },
+      ExpressionAttributeValues: { ":pk": feedPartition(userKey, deviceId), ":after": feedSortKey(afterSeq) },
       Limit: limit + 1,
       ConsistentRead: true,
     }));

@@ -7,7 +7,7 @@
  * authenticated by the message, binds its data key (below), and is checked on decrypt against
  * what the caller expects: the SDK itself does not compare it to anything.
  *
- * ## Keys: a branch-key hierarchy (see envelope/branch-keyring.ts)
+ * ## Keys: a branch-key hierarchy (see branch-keyring.ts)
  * Every message has its own random data key. That data key is wrapped with AES-256-GCM under a
  * *branch key*, with the message's encryption context as additional authenticated data, so it
  * unwraps only for the same `{ userKey, entityType }`. The branch key is a 32-byte key from KMS
@@ -27,13 +27,10 @@ import { gunzipSync, gzipSync } from "node:zlib";
 import { AlgorithmSuiteIdentifier, buildClient, CommitmentPolicy } from "@aws-crypto/client-node";
 import { DecryptCommand, GenerateDataKeyCommand, KMSClient } from "@aws-sdk/client-kms";
 import { DependencyError, PaysyncError } from "@paysync/core/errors";
-import { BranchKeyring, BranchKeyRejected, BranchKeyUnavailable, type BranchKeyKms } from "./envelope/branch-keyring.js";
+import type { PayloadCipher as PayloadCipherPort, PayloadContext } from "@paysync/core/ports";
+import { BranchKeyring, BranchKeyRejected, BranchKeyUnavailable, type BranchKeyKms } from "./branch-keyring.js";
 
-export interface PayloadContext {
-  /** The pseudonymous user key (never a raw user id). */
-  userKey: string;
-  entityType: string;
-}
+export type { PayloadContext };
 
 export interface PayloadCipherOptions {
   /** A key ARN (not an alias): branch keys are generated under it, and decrypt only accepts that key. */
@@ -85,7 +82,7 @@ const { encrypt, decrypt } = buildClient({
  * const stored = await cipher.encrypt({ mood: 3 }, { userKey, entityType: "mood_entry" });
  * const entry = await cipher.decrypt(stored, { userKey, entityType: "mood_entry" });
  */
-export class PayloadCipher {
+export class PayloadCipher implements PayloadCipherPort {
   readonly #keyring: BranchKeyring;
   readonly #maxPlaintextBytes: number;
   #kmsCalls = 0;

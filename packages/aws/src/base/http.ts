@@ -1,5 +1,9 @@
 import middy from "@middy/core";
 import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
+import { MetricUnit } from "@aws-lambda-powertools/metrics";
+import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
+import { captureLambdaHandler } from "@aws-lambda-powertools/tracer/middleware";
+import type { ApiFunction, RouteKeyOf } from "@paysync/core/api/routes";
 import { PaysyncError, UnauthorizedError, ValidationError, type ErrorCode } from "@paysync/core/errors";
 import type {
   APIGatewayProxyEventV2WithJWTAuthorizer,
@@ -7,7 +11,7 @@ import type {
   Context,
 } from "aws-lambda";
 import type { z } from "zod";
-import { logger } from "./observability.js";
+import { logger, metrics, tracer } from "./observability.js";
 
 export type HttpEvent = APIGatewayProxyEventV2WithJWTAuthorizer;
 export type HttpResult = APIGatewayProxyStructuredResultV2;
@@ -138,30 +142,45 @@ export function header(event: HttpEvent, name: string): string | undefined {
   return event.headers?.[name.toLowerCase()];
 }
 
-type RouteHandler = (event: HttpEvent, context: Context) => Promise<HttpResult>;
+export type RouteHandler = (event: HttpEvent, context: Context) => Promise<HttpResult>;
 
 /**
- * Wraps a route handler: logger context (never the event), and errors mapped to JSON.
+ * Wraps a route handler once for every function: a trace segment (no request or response data),
+ * the logger's Lambda context (never the event), one metrics flush with a cold-start metric
+ * and a `Responses` count by status class, and errors mapped to JSON.
  *
  * @example
  * export const handler = httpHandler(async (event) => json(200, { ok: true }));
  */
 export function httpHandler(route: RouteHandler) {
   return middy<HttpEvent, HttpResult>()
+    .use(captureLambdaHandler(tracer, { captureResponse: false }))
     .use(injectLambdaContext(logger, { logEvent: false, resetKeys: true }))
+    .use(logMetrics(metrics, { captureColdStartMetric: true }))
     .handler(async (event, context) => {
+      let result: HttpResult;
       try {
-        return await route(event, context);
+        result = await route(event, context);
       } catch (error) {
-        return errorResponse(error);
+        result = errorResponse(error);
       }
+      metrics.addDimensions({ statusClass: `${Math.floor((result.statusCode ?? 200) / 100)}xx` });
+      metrics.addMetric("Responses", MetricUnit.Count, 1);
+      return result;
     });
 }
 
-/** Dispatch by API Gateway route key (`"POST /v1/devices"`) for functions serving several routes. */
-export function routeTable(routes: Record<string, RouteHandler>): RouteHandler {
+/**
+ * Dispatch by API Gateway route key for a function serving several routes: exactly the routes
+ * the API manifest gives the function (a missing or extra one fails type-checking).
+ *
+ * @example
+ * export const handler = httpHandler(routeTable<"Devices">({ "POST /v1/devices": register, … }));
+ */
+export function routeTable<F extends ApiFunction>(routes: Record<RouteKeyOf<F>, RouteHandler>): RouteHandler {
+  const byKey: Record<string, RouteHandler | undefined> = routes;
   return async (event, context) => {
-    const route = routes[event.routeKey];
+    const route = byKey[event.routeKey];
     if (!route) return json(404, { error: { code: "not_found", message: "No such route" } });
     return route(event, context);
   };

@@ -1,50 +1,40 @@
-import { ConditionalCheckFailedException, TransactionCanceledException } from "@aws-sdk/client-dynamodb";
-import { GetCommand, PutCommand, TransactWriteCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
-import type { LimitExceededError } from "@paysync/core/errors";
+import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
+import { GetCommand, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import type { PendingReservation, StoreWrite, UsageLimitsStore } from "@paysync/core/ports";
 import {
   dailyDataExceeded, offlineQueueExceeded, takeBandwidth, utcDayKey, type Check, type TokenBucketState,
 } from "@paysync/core/sync";
 import type { TierPolicy } from "@paysync/core/tiers";
-import { documentClient } from "../clients.js";
-import { tableName } from "../config.js";
-import type { TransactItem } from "./change-feed.js";
+import { documentClient } from "../base/clients.js";
+import { OPTIMISTIC, retrying } from "../base/retry.js";
+import { bandwidthKey, dailyUsageIndexKey, dailyUsageKey, opRecordKey, pendingCountKey, pendingMarkerKey } from "./keys.js";
+import { cancellationCodes, toStoreWrite, transactWrite, type TransactItem } from "./transactions.js";
 
 /**
- * Keys (Sync table, `pk USER#<userKey>`):
- * - `LIMIT#BANDWIDTH` `{tokens, updatedAtMs, rev}`: the token bucket, written conditionally on `rev`.
- * - `USAGE#<YYYY-MM-DD>` `{bytes, pushBytes, pullBytes}` with `gsi1pk USAGE#<day>`, `gsi1sk <userKey>`:
- *   one UTC day's data, so the usage job reads a day across users with one index query.
- * - `LIMIT#PENDING` `{pending}`: ops accepted and not applied yet.
- * - `PENDING#<opId>`: one per counted op, deleted (and the counter decremented) in the
+ * Items (Sync table, in the user's partition; keys in keys.ts):
+ * - the bandwidth bucket `{tokens, updatedAtMs, rev}`, written conditionally on `rev`;
+ * - a day's usage `{bytes, pushBytes, pullBytes}`, indexed by day, so the usage job reads a day
+ *   across users with one index query;
+ * - the pending count `{pending}`: ops accepted and not applied yet;
+ * - one pending marker per counted op, deleted (and the counter decremented) in the
  *   transaction that applies the op, so the count stays exact under retries and duplicates.
  */
-const userPk = (userKey: string) => `USER#${userKey}`;
-const BANDWIDTH_SK = "LIMIT#BANDWIDTH";
-const PENDING_SK = "LIMIT#PENDING";
-const usageSk = (day: string) => `USAGE#${day}`;
-const markerSk = (opId: string) => `PENDING#${opId}`;
-const opSk = (opId: string) => `OP#${opId}`;
 
 const USAGE_TTL_SECONDS = 40 * 24 * 3600;
 /** A dead-lettered op keeps its slot until redriven; the marker outlives the DLQ's retention. */
 const MARKER_TTL_SECONDS = 30 * 24 * 3600;
 /** Two items per op (marker + op-record check) and the counter: within the 100-item transaction cap. */
 const OPS_PER_TRANSACTION = 49;
-const MAX_ATTEMPTS = 10;
 
 const OK: Check<never> = { ok: true };
 
-export interface Reservation {
-  /** Counted as pending: enqueue these. */
-  reserved: string[];
-  /** Already pending or already applied: enqueued again only while their op record is missing (see PushService). */
-  duplicates: string[];
-  /** Over the offline queue limit, with everything after them (so one entity's ops never skip ahead). */
-  refused: string[];
-  error?: LimitExceededError;
-}
+/** Duplicates: enqueued again only while their op record is missing (see PushService). */
+export type Reservation = PendingReservation;
 
-const pause = (attempt: number) => new Promise((r) => setTimeout(r, Math.random() * 10 * attempt));
+/** The bucket's revision moved between our read and our write. */
+class BucketMoved extends Error {}
+/** A reservation transaction lost a race with another writer of the counter. */
+class ReservationRaced extends Error {}
 
 /**
  * The tier limits' state in DynamoDB, changed only by atomic or conditional writes: concurrent
@@ -54,8 +44,8 @@ const pause = (attempt: number) => new Promise((r) => setTimeout(r, Math.random(
  * const daily = await limits.chargeDaily(userKey, policy, bytes, "push", now);
  * if (!daily.ok) refuse(daily.error);
  */
-export class UsageLimits {
-  constructor(private readonly table = tableName("Sync")) {}
+export class UsageLimits implements UsageLimitsStore {
+  constructor(private readonly table: string) {}
 
   /**
    * Adds bytes to today's usage, conditional on staying within the allowance when `enforce`
@@ -69,12 +59,13 @@ export class UsageLimits {
     try {
       await documentClient().send(new UpdateCommand({
         TableName: this.table,
-        Key: { pk: userPk(userKey), sk: usageSk(day) },
+        Key: dailyUsageKey(userKey, day),
         UpdateExpression: "ADD #total :n, #dir :n SET gsi1pk = :g, gsi1sk = :u, expiresAt = if_not_exists(expiresAt, :exp)",
         ...(limit === null ? {} : { ConditionExpression: "attribute_not_exists(#total) OR #total <= :max" }),
         ExpressionAttributeNames: { "#total": "bytes", "#dir": `${direction}Bytes` },
         ExpressionAttributeValues: {
-          ":n": bytes, ":g": `USAGE#${day}`, ":u": userKey, ":exp": Math.floor(now.getTime() / 1000) + USAGE_TTL_SECONDS,
+          ":n": bytes, ":g": dailyUsageIndexKey(day, userKey).gsi1pk, ":u": dailyUsageIndexKey(day, userKey).gsi1sk,
+          ":exp": Math.floor(now.getTime() / 1000) + USAGE_TTL_SECONDS,
           ...(limit === null ? {} : { ":max": limit - bytes }),
         },
       }));
@@ -90,7 +81,7 @@ export class UsageLimits {
     if (bytes <= 0) return;
     await documentClient().send(new UpdateCommand({
       TableName: this.table,
-      Key: { pk: userPk(userKey), sk: usageSk(utcDayKey(now.getTime())) },
+      Key: dailyUsageKey(userKey, utcDayKey(now.getTime())),
       UpdateExpression: "ADD #total :n, pushBytes :n",
       ConditionExpression: "attribute_exists(pk)",
       ExpressionAttributeNames: { "#total": "bytes" },
@@ -102,7 +93,7 @@ export class UsageLimits {
 
   async dailyUsage(userKey: string, now: Date): Promise<number> {
     const { Item } = await documentClient().send(new GetCommand({
-      TableName: this.table, Key: { pk: userPk(userKey), sk: usageSk(utcDayKey(now.getTime())) }, ConsistentRead: true,
+      TableName: this.table, Key: dailyUsageKey(userKey, utcDayKey(now.getTime())), ConsistentRead: true,
     }));
     return (Item?.bytes as number | undefined) ?? 0;
   }
@@ -110,10 +101,8 @@ export class UsageLimits {
   /** Takes `bytes` from the user's token bucket (`takeBandwidth`), retrying on concurrent takers. */
   async takeBandwidth(userKey: string, policy: TierPolicy, bytes: number, now: Date): Promise<Check> {
     if (policy.bandwidthBytesPerSecond === null || bytes <= 0) return OK;
-    for (let attempt = 1; ; attempt++) {
-      const { Item } = await documentClient().send(new GetCommand({
-        TableName: this.table, Key: { pk: userPk(userKey), sk: BANDWIDTH_SK }, ConsistentRead: true,
-      }));
+    return retrying({ ...OPTIMISTIC, retryOn: (error) => error instanceof BucketMoved, exhausted: (error) => (error as Error).cause as Error }, async () => {
+      const { Item } = await documentClient().send(new GetCommand({ TableName: this.table, Key: bandwidthKey(userKey), ConsistentRead: true }));
       const state: TokenBucketState | undefined = Item ? { tokens: Item.tokens as number, updatedAtMs: Item.updatedAtMs as number } : undefined;
       const rev = (Item?.rev as number | undefined) ?? 0;
       const taken = takeBandwidth({ policy, state, bytes, nowMs: now.getTime(), priority: 1 });
@@ -121,21 +110,20 @@ export class UsageLimits {
       try {
         await documentClient().send(new PutCommand({
           TableName: this.table,
-          Item: { pk: userPk(userKey), sk: BANDWIDTH_SK, ...taken.state, rev: rev + 1 },
+          Item: { ...bandwidthKey(userKey), ...taken.state, rev: rev + 1 },
           ConditionExpression: Item ? "rev = :rev" : "attribute_not_exists(pk)",
           ...(Item ? { ExpressionAttributeValues: { ":rev": rev } } : {}),
         }));
         return OK;
       } catch (error) {
-        if (!(error instanceof ConditionalCheckFailedException) || attempt >= MAX_ATTEMPTS) throw error;
-        await pause(attempt);
+        throw error instanceof ConditionalCheckFailedException ? new BucketMoved("the bandwidth bucket moved", { cause: error }) : error;
       }
-    }
+    });
   }
 
   async pendingCount(userKey: string): Promise<number> {
     const { Item } = await documentClient().send(new GetCommand({
-      TableName: this.table, Key: { pk: userPk(userKey), sk: PENDING_SK }, ConsistentRead: true,
+      TableName: this.table, Key: pendingCountKey(userKey), ConsistentRead: true,
     }));
     return (Item?.pending as number | undefined) ?? 0;
   }
@@ -153,34 +141,38 @@ export class UsageLimits {
       let chunk = rest.slice(0, Math.min(OPS_PER_TRANSACTION, Math.max(1, limit)));
       rest = rest.slice(chunk.length);
       let cut = false;
-      for (let attempt = 1; chunk.length > 0; attempt++) {
-        try {
-          await documentClient().send(new TransactWriteCommand({ TransactItems: this.reserveItems(userKey, chunk, limit, now) }));
-          result.reserved.push(...chunk);
-          break;
-        } catch (error) {
-          // Duplicates may surface one per attempt, hence the larger bound here.
-          if (!(error instanceof TransactionCanceledException) || attempt >= MAX_ATTEMPTS + OPS_PER_TRANSACTION) throw error;
-          const codes = error.CancellationReasons?.map((r) => r.Code) ?? [];
-          const duplicate = chunk.filter((_, i) => codes[1 + 2 * i] === "ConditionalCheckFailed" || codes[2 + 2 * i] === "ConditionalCheckFailed");
-          if (duplicate.length > 0) {
-            result.duplicates.push(...duplicate);
-            chunk = chunk.filter((id) => !duplicate.includes(id));
-            continue;
-          }
-          if (codes[0] === "ConditionalCheckFailed") {
-            const free = Math.max(0, limit - (await this.pendingCount(userKey)));
-            if (free < chunk.length) {
-              result.refused.push(...chunk.slice(free));
-              chunk = chunk.slice(0, free);
-              cut = true;
+      // A cancelled attempt either settles something (duplicates found, the free slots counted),
+      // which may surface one op per attempt, or lost a race with another writer (retried).
+      let settled = 0;
+      await retrying({ ...OPTIMISTIC, retryOn: (error) => error instanceof ReservationRaced, exhausted: (error) => (error as Error).cause as Error }, async () => {
+        while (chunk.length > 0) {
+          try {
+            await transactWrite(this.reserveItems(userKey, chunk, limit, now));
+            result.reserved.push(...chunk);
+            return;
+          } catch (error) {
+            const codes = cancellationCodes(error);
+            if (codes === undefined || ++settled > OPS_PER_TRANSACTION + 1) throw error;
+            const duplicate = chunk.filter((_, i) => codes[1 + 2 * i] === "ConditionalCheckFailed" || codes[2 + 2 * i] === "ConditionalCheckFailed");
+            if (duplicate.length > 0) {
+              result.duplicates.push(...duplicate);
+              chunk = chunk.filter((id) => !duplicate.includes(id));
+              continue;
             }
-            continue;
+            if (codes[0] === "ConditionalCheckFailed") {
+              const free = Math.max(0, limit - (await this.pendingCount(userKey)));
+              if (free < chunk.length) {
+                result.refused.push(...chunk.slice(free));
+                chunk = chunk.slice(0, free);
+                cut = true;
+              }
+              continue;
+            }
+            if (!codes.includes("TransactionConflict")) throw error;
+            throw new ReservationRaced("the reservation raced another writer", { cause: error });
           }
-          if (!codes.includes("TransactionConflict")) throw error;
-          await pause(attempt);
         }
-      }
+      });
       if (cut) {
         result.refused.push(...rest);
         rest = [];
@@ -191,12 +183,11 @@ export class UsageLimits {
   }
 
   private reserveItems(userKey: string, chunk: string[], limit: number, now: Date): TransactItem[] {
-    const pk = userPk(userKey);
     return [
       {
         Update: {
           TableName: this.table,
-          Key: { pk, sk: PENDING_SK },
+          Key: pendingCountKey(userKey),
           UpdateExpression: "ADD pending :n",
           ConditionExpression: "attribute_not_exists(pending) OR pending <= :max",
           ExpressionAttributeValues: { ":n": chunk.length, ":max": limit - chunk.length },
@@ -206,42 +197,38 @@ export class UsageLimits {
         {
           Put: {
             TableName: this.table,
-            Item: { pk, sk: markerSk(opId), acceptedAt: now.toISOString(), expiresAt: Math.floor(now.getTime() / 1000) + MARKER_TTL_SECONDS },
+            Item: { ...pendingMarkerKey(userKey, opId), acceptedAt: now.toISOString(), expiresAt: Math.floor(now.getTime() / 1000) + MARKER_TTL_SECONDS },
             ConditionExpression: "attribute_not_exists(pk)",
           },
         },
-        { ConditionCheck: { TableName: this.table, Key: { pk, sk: opSk(opId) }, ConditionExpression: "attribute_not_exists(pk)" } },
+        { ConditionCheck: { TableName: this.table, Key: opRecordKey(userKey, opId), ConditionExpression: "attribute_not_exists(pk)" } },
       ]),
     ];
   }
 
   /** Undoes reservations whose messages never reached a lane (the push then answers 503). */
   async releasePending(userKey: string, opIds: readonly string[]): Promise<void> {
-    const pk = userPk(userKey);
     for (let i = 0; i < opIds.length; i += 98) {
       const chunk = opIds.slice(i, i + 98);
-      await documentClient().send(new TransactWriteCommand({
-        TransactItems: [
-          { Update: { TableName: this.table, Key: { pk, sk: PENDING_SK }, UpdateExpression: "ADD pending :n", ExpressionAttributeValues: { ":n": -chunk.length } } },
-          ...chunk.map((opId): TransactItem => ({ Delete: { TableName: this.table, Key: { pk, sk: markerSk(opId) } } })),
-        ],
-      }));
+      await transactWrite([
+        { Update: { TableName: this.table, Key: pendingCountKey(userKey), UpdateExpression: "ADD pending :n", ExpressionAttributeValues: { ":n": -chunk.length } } },
+        ...chunk.map((opId): TransactItem => ({ Delete: { TableName: this.table, Key: pendingMarkerKey(userKey, opId) } })),
+      ]);
     }
   }
 
   async hasPendingSlot(userKey: string, opId: string): Promise<boolean> {
     const { Item } = await documentClient().send(new GetCommand({
-      TableName: this.table, Key: { pk: userPk(userKey), sk: markerSk(opId) }, ConsistentRead: true,
+      TableName: this.table, Key: pendingMarkerKey(userKey, opId), ConsistentRead: true,
     }));
     return Item !== undefined;
   }
 
   /** For the worker's apply transaction: the op leaves the pending count exactly once. */
-  releaseItems(userKey: string, opId: string): TransactItem[] {
-    const pk = userPk(userKey);
+  releaseWrites(userKey: string, opId: string): StoreWrite[] {
     return [
-      { Delete: { TableName: this.table, Key: { pk, sk: markerSk(opId) }, ConditionExpression: "attribute_exists(pk)" } },
-      { Update: { TableName: this.table, Key: { pk, sk: PENDING_SK }, UpdateExpression: "ADD pending :n", ExpressionAttributeValues: { ":n": -1 } } },
-    ];
+      { Delete: { TableName: this.table, Key: pendingMarkerKey(userKey, opId), ConditionExpression: "attribute_exists(pk)" } },
+      { Update: { TableName: this.table, Key: pendingCountKey(userKey), UpdateExpression: "ADD pending :n", ExpressionAttributeValues: { ":n": -1 } } },
+    ].map((item) => toStoreWrite(item as TransactItem));
   }
 }

@@ -1,19 +1,13 @@
-import { SendMessageBatchCommand, type SendMessageBatchRequestEntry } from "@aws-sdk/client-sqs";
+import { SendMessageBatchCommand, SendMessageCommand, type SendMessageBatchRequestEntry } from "@aws-sdk/client-sqs";
+import type { LaneMessage, LaneSink } from "@paysync/core/ports";
 import type { SyncLane } from "@paysync/core/sync";
-import { sqsClient } from "../clients.js";
-import { queueUrl } from "../config.js";
-import { logger } from "../observability.js";
+import { sqsClient } from "../base/clients.js";
+import { logger } from "../base/observability.js";
 import type { LaneId } from "../resources.js";
-import type { SyncOpMessage } from "./op-message.js";
+
+export type { LaneMessage };
 
 export const LANE_ID: Record<SyncLane, LaneId> = { realtime: "Realtime", standard: "Standard", background: "Background" };
-
-export interface LaneMessage {
-  lane: SyncLane;
-  /** `userKey#shard` (pseudonymous). */
-  groupId: string;
-  message: SyncOpMessage;
-}
 
 /** SQS caps a batch at 10 entries and 1 MiB; stay under it with room for attributes. */
 const MAX_BATCH_ENTRIES = 10;
@@ -25,7 +19,9 @@ const MAX_BATCH_BYTES = 900 * 1024;
  * ops of one entity — one message group — are applied in the order the device sent them.
  * Answers the opIds that could not be sent; nothing is retried here.
  */
-export class LanePublisher {
+export class LanePublisher implements LaneSink {
+  constructor(private readonly queueUrlOf: (lane: LaneId) => string) {}
+
   async publish(messages: readonly LaneMessage[]): Promise<{ failed: string[] }> {
     const byLane = new Map<SyncLane, LaneMessage[]>();
     for (const m of messages) byLane.set(m.lane, [...(byLane.get(m.lane) ?? []), m]);
@@ -34,7 +30,7 @@ export class LanePublisher {
   }
 
   private async publishLane(lane: SyncLane, messages: LaneMessage[]): Promise<string[]> {
-    const url = queueUrl(LANE_ID[lane]);
+    const url = this.queueUrlOf(LANE_ID[lane]);
     const failed: string[] = [];
     for (const batch of batches(messages)) {
       if (failed.length > 0) {
@@ -74,4 +70,13 @@ function* batches(messages: LaneMessage[]): Generator<LaneMessage[]> {
     bytes += size;
   }
   if (batch.length > 0) yield batch;
+}
+
+/** The Stripe events lane: one message per event, grouped by customer pseudonym, deduplicated by event id. */
+export class WebhookLane {
+  constructor(private readonly queueUrl: () => string) {}
+
+  async send(body: string, groupId: string, deduplicationId: string): Promise<void> {
+    await sqsClient().send(new SendMessageCommand({ QueueUrl: this.queueUrl(), MessageBody: body, MessageGroupId: groupId, MessageDeduplicationId: deduplicationId }));
+  }
 }

@@ -2,29 +2,31 @@ import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { KMSClient } from "@aws-sdk/client-kms";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { tracer } from "./observability.js";
 
 /**
- * One SDK client per service per cold start. The endpoint is never set in code: in local
- * mode the runtime sets `AWS_ENDPOINT_URL_DYNAMODB` / `_SQS` / `_KMS`, which the SDK reads,
- * so the same adapters talk to AWS or to the emulators.
+ * One SDK client per service per cold start, each captured by the tracer (a subsegment per
+ * call in AWS; nothing locally). The endpoint is never set in code: in local mode the runtime
+ * sets `AWS_ENDPOINT_URL_DYNAMODB` / `_SQS` / `_KMS`, which the SDK reads, so the same adapters
+ * talk to AWS or to the emulators.
  */
 let dynamo: DynamoDBDocumentClient | undefined;
 let sqs: SQSClient | undefined;
 let kms: KMSClient | undefined;
 
 export function documentClient(): DynamoDBDocumentClient {
-  dynamo ??= DynamoDBDocumentClient.from(new DynamoDBClient({}), {
+  dynamo ??= DynamoDBDocumentClient.from(tracer.captureAWSv3Client(new DynamoDBClient({})), {
     marshallOptions: { removeUndefinedValues: true },
   });
   return dynamo;
 }
 
 export function sqsClient(): SQSClient {
-  sqs ??= new SQSClient({});
+  sqs ??= tracer.captureAWSv3Client(new SQSClient({}));
   return sqs;
 }
 
 export function kmsClient(): KMSClient {
-  kms ??= new KMSClient({});
+  kms ??= tracer.captureAWSv3Client(new KMSClient({}));
   return kms;
 }

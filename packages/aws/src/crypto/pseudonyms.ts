@@ -1,12 +1,12 @@
 import { pseudonymousKey } from "@paysync/core/pii";
-import { secret } from "./config.js";
+import { config } from "../base/config.js";
 
 /** The caller's pseudonymous key: the only user identifier that storage, queues and logs see. */
 export function userKeyFor(userId: string): string {
-  return pseudonymousKey(secret("PSEUDONYM_SECRET"), userId, "u");
+  return pseudonymousKey(config.secret("PSEUDONYM_SECRET"), userId, "u");
 }
 
 /** A Stripe customer id, pseudonymised the same way for keys and message groups. */
 export function customerKeyFor(customerId: string): string {
-  return pseudonymousKey(secret("PSEUDONYM_SECRET"), customerId, "c");
+  return pseudonymousKey(config.secret("PSEUDONYM_SECRET"), customerId, "c");
 }

@@ -1,7 +1,7 @@
-import { appendAudit } from "../audit/audit-log.js";
-import { runJob, type JobOutcome } from "../jobs/job-runner.js";
-import { PaymentApplier } from "./payment-applier.js";
-import { PaymentStateRepository } from "./payment-state-repository.js";
+import type { AuditSink } from "@paysync/core/ports";
+import type { PaymentApplier } from "../payments/payment-applier.js";
+import type { PaymentStateRepository } from "../store/payment-state.js";
+import { runJob, type JobOutcome } from "./job-runner.js";
 
 export interface GraceExpiryOptions {
   /** The job's clock: users whose grace ended at or before it become `free`. */
@@ -10,6 +10,9 @@ export interface GraceExpiryOptions {
   runKey: string;
   remainingMs?: () => number;
   pageSize?: number;
+  payments: PaymentApplier;
+  paymentState: PaymentStateRepository;
+  audit: AuditSink;
 }
 
 export type GraceExpiryOutcome = JobOutcome & { expired: number };
@@ -23,11 +26,10 @@ type Cursor = Record<string, unknown>;
  * an expired user leaves the index, and expiring again finds nothing to change.
  *
  * @example
- * await runGraceExpiry({ now: new Date(), runKey: event.time });
+ * await runGraceExpiry({ now: new Date(), runKey: event.time, payments, paymentState, audit });
  */
 export async function runGraceExpiry(options: GraceExpiryOptions): Promise<GraceExpiryOutcome> {
-  const repository = new PaymentStateRepository();
-  const applier = new PaymentApplier(repository);
+  const { payments: applier, paymentState: repository, audit } = options;
   const pageSize = options.pageSize ?? 25;
   let expired = 0;
   const outcome = await runJob<Cursor>({
@@ -40,7 +42,7 @@ export async function runGraceExpiry(options: GraceExpiryOptions): Promise<Grace
       const results = await Promise.all(userKeys.map(async (userKey) => {
         const result = await applier.expireGrace(userKey, options.now);
         if (result.changed) {
-          await appendAudit({ actor: "job", action: "payment.grace_expired", userKey, entityType: "payment_state", priority: 7, outcome: "applied" });
+          await audit.append({ actor: "job", action: "payment.grace_expired", userKey, entityType: "payment_state", priority: 7, outcome: "applied" });
         }
         return result;
       }));

@@ -1,24 +1,17 @@
-import { QueryCommand, TransactWriteCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
-import { ConditionalCheckFailedException, TransactionCanceledException } from "@aws-sdk/client-dynamodb";
-import { ConflictError, NotFoundError } from "@paysync/core/errors";
+import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
+import { QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import type { Device, DeviceRegistrationRequest } from "@paysync/core/api";
-import { documentClient } from "../clients.js";
-import { tableName } from "../config.js";
-import { logger } from "../observability.js";
-import type { TransactItem } from "./change-feed.js";
+import { ConflictError, NotFoundError } from "@paysync/core/errors";
+import type { DeviceRecord, DeviceStore, StoreWrite } from "@paysync/core/ports";
+import { documentClient } from "../base/clients.js";
+import { logger } from "../base/observability.js";
+import { DEVICE_PREFIX, deviceCountKey, deviceKey, userPartition } from "./keys.js";
+import { cancellationCodes, toStoreWrite, transactWrite } from "./transactions.js";
 
-export interface DeviceRecord extends Device {
-  crisisMode: boolean;
-  /** The session handed off to this device, while it counts as active (see `sessionItem`). */
-  activeSessionId: string | null;
-}
+export type { DeviceRecord };
 
 /** Writes to `lastSeenAt` are skipped when the stored one is this recent (a pull every second costs no write). */
 const TOUCH_INTERVAL_MS = 60_000;
-
-const userPk = (userKey: string) => `USER#${userKey}`;
-const deviceSk = (deviceId: string) => `DEVICE#${deviceId}`;
-const DEVICE_COUNT_SK = "DEVICECOUNT";
 
 /**
  * Devices per user: every change is fanned out to each device in one DynamoDB transaction
@@ -46,8 +39,8 @@ function toDevice(item: Record<string, unknown>, nowMs = Date.now()): DeviceReco
  * two users is two devices, so a registration never reveals that another user has an id.
  * A per-user count, changed in the same transaction as the device item, caps the devices.
  */
-export class DeviceRepository {
-  constructor(private readonly table = tableName("Sync")) {}
+export class DeviceRepository implements DeviceStore {
+  constructor(private readonly table: string) {}
 
   /**
    * Registers (or re-registers) a device. Re-registering updates only what registration owns
@@ -68,7 +61,7 @@ export class DeviceRepository {
     };
     const update = {
       TableName: this.table,
-      Key: { pk: userPk(userKey), sk: deviceSk(request.deviceId) },
+      Key: deviceKey(userKey, request.deviceId),
       UpdateExpression: `SET deviceId = :deviceId, platform = :platform, #primary = :primary, lastSeenAt = :now,
         registeredAt = if_not_exists(registeredAt, :now), crisisMode = if_not_exists(crisisMode, :off)${device.appVersion === null ? "" : ", appVersion = :appVersion"}`,
       ExpressionAttributeNames: { "#primary": "primary" } as Record<string, string>,
@@ -89,12 +82,11 @@ export class DeviceRepository {
     }
     // A new device takes one of the user's slots in the same transaction that creates it.
     try {
-      await documentClient().send(new TransactWriteCommand({
-        TransactItems: [
+      await transactWrite([
           {
             Update: {
               TableName: this.table,
-              Key: { pk: userPk(userKey), sk: DEVICE_COUNT_SK },
+              Key: deviceCountKey(userKey),
               UpdateExpression: "ADD devices :one",
               ConditionExpression: "attribute_not_exists(devices) OR devices < :max",
               ExpressionAttributeValues: { ":one": 1, ":max": MAX_DEVICES_PER_USER },
@@ -107,12 +99,11 @@ export class DeviceRepository {
               ExpressionAttributeValues: { ...update.ExpressionAttributeValues },
             },
           },
-        ],
-      }));
+      ]);
     } catch (error) {
-      const reasons = error instanceof TransactionCanceledException ? error.CancellationReasons ?? [] : [];
-      if (reasons[1]?.Code === "ConditionalCheckFailed") return this.register(userKey, request, now);
-      if (reasons[0]?.Code === "ConditionalCheckFailed") {
+      const reasons = cancellationCodes(error) ?? [];
+      if (reasons[1] === "ConditionalCheckFailed") return this.register(userKey, request, now);
+      if (reasons[0] === "ConditionalCheckFailed") {
         throw new ConflictError(`A user can register at most ${MAX_DEVICES_PER_USER} devices; remove one first`, { limit: MAX_DEVICES_PER_USER });
       }
       throw error;
@@ -127,7 +118,7 @@ export class DeviceRepository {
       const page = await documentClient().send(new QueryCommand({
         TableName: this.table,
         KeyConditionExpression: "pk = :pk AND begins_with(sk, :prefix)",
-        ExpressionAttributeValues: { ":pk": userPk(userKey), ":prefix": "DEVICE#" },
+        ExpressionAttributeValues: { ":pk": userPartition(userKey), ":prefix": DEVICE_PREFIX },
         ExclusiveStartKey: startKey,
       }));
       devices.push(...(page.Items ?? []).map((item) => toDevice(item)));
@@ -146,26 +137,24 @@ export class DeviceRepository {
   async remove(userKey: string, deviceId: string): Promise<void> {
     await this.get(userKey, deviceId);
     try {
-      await documentClient().send(new TransactWriteCommand({
-        TransactItems: [
-          {
-            Delete: {
-              TableName: this.table, Key: { pk: userPk(userKey), sk: deviceSk(deviceId) },
-              ConditionExpression: "attribute_exists(pk)",
-            },
+      await transactWrite([
+        {
+          Delete: {
+            TableName: this.table, Key: deviceKey(userKey, deviceId),
+            ConditionExpression: "attribute_exists(pk)",
           },
-          {
-            Update: {
-              TableName: this.table, Key: { pk: userPk(userKey), sk: DEVICE_COUNT_SK },
-              UpdateExpression: "ADD devices :minusOne", ConditionExpression: "devices > :zero",
-              ExpressionAttributeValues: { ":minusOne": -1, ":zero": 0 },
-            },
+        },
+        {
+          Update: {
+            TableName: this.table, Key: deviceCountKey(userKey),
+            UpdateExpression: "ADD devices :minusOne", ConditionExpression: "devices > :zero",
+            ExpressionAttributeValues: { ":minusOne": -1, ":zero": 0 },
           },
-        ],
-      }));
+        },
+      ]);
     } catch (error) {
       // Removed meanwhile by another request: the result the caller asked for.
-      if (error instanceof TransactionCanceledException && error.CancellationReasons?.[0]?.Code === "ConditionalCheckFailed") return;
+      if (cancellationCodes(error)?.[0] === "ConditionalCheckFailed") return;
       throw error;
     }
   }
@@ -177,7 +166,7 @@ export class DeviceRepository {
     try {
       await documentClient().send(new UpdateCommand({
         TableName: this.table,
-        Key: { pk: userPk(userKey), sk: deviceSk(device.deviceId) },
+        Key: deviceKey(userKey, device.deviceId),
         UpdateExpression: "SET lastSeenAt = :now",
         ConditionExpression: "attribute_exists(pk)",
         ExpressionAttributeValues: { ":now": now.toISOString() },
@@ -188,15 +177,11 @@ export class DeviceRepository {
     }
   }
 
-  /**
-   * A transaction item that starts (`sessionId`, until `untilMs`) or ends (`null`) a device's
-   * active session; conditional on the device still being registered.
-   */
-  sessionItem(userKey: string, deviceId: string, sessionId: string | null, untilMs?: number): TransactItem {
-    return {
+  sessionWrite(userKey: string, deviceId: string, sessionId: string | null, untilMs?: number): StoreWrite {
+    return toStoreWrite({
       Update: {
         TableName: this.table,
-        Key: { pk: userPk(userKey), sk: deviceSk(deviceId) },
+        Key: deviceKey(userKey, deviceId),
         ...(sessionId === null
           ? { UpdateExpression: "REMOVE activeSessionId, activeSessionUntil" }
           : {
@@ -205,6 +190,18 @@ export class DeviceRepository {
           }),
         ConditionExpression: "attribute_exists(pk)",
       },
-    };
+    });
+  }
+
+  crisisFlagWrite(userKey: string, deviceId: string, crisisMode: boolean): StoreWrite {
+    return toStoreWrite({
+      Update: {
+        TableName: this.table,
+        Key: deviceKey(userKey, deviceId),
+        UpdateExpression: "SET crisisMode = :on",
+        ConditionExpression: "attribute_exists(pk)",
+        ExpressionAttributeValues: { ":on": crisisMode },
+      },
+    });
   }
 }

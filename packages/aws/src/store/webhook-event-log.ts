@@ -1,7 +1,7 @@
 import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
 import { GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
-import { documentClient } from "../clients.js";
-import { tableName } from "../config.js";
+import { documentClient } from "../base/clients.js";
+import { stripeEventKey } from "./keys.js";
 
 /** `enqueued`: on the Webhooks lane; `ignored`: a type with no effect, acknowledged only. */
 export type EventRecordStatus = "enqueued" | "ignored";
@@ -18,8 +18,6 @@ export interface EventRecord {
 /** Stripe retries for three days; a month of records stops any late replay at the edge. */
 const EVENT_RECORD_TTL_SECONDS = 35 * 24 * 3600;
 
-const eventKey = (eventId: string) => ({ pk: `EVENT#${eventId}`, sk: "EVENT" });
-
 /**
  * Stripe events received, once each by event id. A record holds the id, type, `created` and
  * the customer's pseudonym: nothing of the event's content. It is written only after the event
@@ -33,10 +31,10 @@ const eventKey = (eventId: string) => ({ pk: `EVENT#${eventId}`, sk: "EVENT" });
  * const fresh = await log.record({ eventId, eventType, createdSeconds, customerKey, status: "enqueued" });
  */
 export class WebhookEventLog {
-  constructor(private readonly table = tableName("Payments")) {}
+  constructor(private readonly table: string) {}
 
   async has(eventId: string): Promise<boolean> {
-    const result = await documentClient().send(new GetCommand({ TableName: this.table, Key: eventKey(eventId), ConsistentRead: true }));
+    const result = await documentClient().send(new GetCommand({ TableName: this.table, Key: stripeEventKey(eventId), ConsistentRead: true }));
     return result.Item !== undefined;
   }
 
@@ -46,7 +44,7 @@ export class WebhookEventLog {
       await documentClient().send(new PutCommand({
         TableName: this.table,
         Item: {
-          ...eventKey(record.eventId),
+          ...stripeEventKey(record.eventId),
           eventId: record.eventId,
           eventType: record.eventType,
           created: record.createdSeconds,

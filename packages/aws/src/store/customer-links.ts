@@ -1,18 +1,18 @@
 import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
 import { orderKeyFor, type EventMeta } from "@paysync/core/payments";
-import { documentClient } from "../clients.js";
-import { tableName } from "../config.js";
-import { WebhookMessageSchema, type WebhookMessage } from "./webhook-message.js";
+import { documentClient } from "../base/clients.js";
+import { customerLinkKey, parkedEventKey, parkedPartition } from "./keys.js";
 
 /** Events of a customer nobody claims are kept half a year, then left to TTL. */
 const PARKED_TTL_SECONDS = 180 * 24 * 3600;
-const SECONDS_DIGITS = 12;
 
-const linkKey = (customerKey: string) => ({ pk: `CUSTOMER#${customerKey}`, sk: "LINK" });
-const parkedPk = (customerKey: string) => `PARKED#${customerKey}`;
-/** Sorts parked events by Stripe time, then event id: the order they are applied in. */
-const parkedSk = (meta: EventMeta) => `${String(meta.createdSeconds).padStart(SECONDS_DIGITS, "0")}#${meta.eventId}`;
+/** What is parked: an event's order fields and its lane message, kept as the JSON it travelled in. */
+export interface ParkedEvent {
+  eventId: string;
+  createdSeconds: number;
+  customerKey: string;
+}
 /** Stripe time, then a digest of the event id (as the reducer orders): a late, older link never replaces a newer one. */
 const linkOrder = (meta: EventMeta) => orderKeyFor(meta, "none");
 
@@ -25,11 +25,12 @@ const linkOrder = (meta: EventMeta) => orderKeyFor(meta, "none");
  * const userKey = await links.userKeyOf(customerKey);
  * if (!userKey) await links.park(message);
  */
-export class CustomerLinks {
-  constructor(private readonly table = tableName("Payments")) {}
+export class CustomerLinks<M extends ParkedEvent = ParkedEvent> {
+  /** `parse` reads a parked message back (the payments feature's schema). */
+  constructor(private readonly table: string, private readonly parse: (value: unknown) => M) {}
 
   async userKeyOf(customerKey: string): Promise<string | undefined> {
-    const { Item } = await documentClient().send(new GetCommand({ TableName: this.table, Key: linkKey(customerKey), ConsistentRead: true }));
+    const { Item } = await documentClient().send(new GetCommand({ TableName: this.table, Key: customerLinkKey(customerKey), ConsistentRead: true }));
     return typeof Item?.userKey === "string" ? Item.userKey : undefined;
   }
 
@@ -38,7 +39,7 @@ export class CustomerLinks {
     try {
       await documentClient().send(new PutCommand({
         TableName: this.table,
-        Item: { ...linkKey(customerKey), userKey, linkOrder: linkOrder(meta), linkedAt: now.toISOString() },
+        Item: { ...customerLinkKey(customerKey), userKey, linkOrder: linkOrder(meta), linkedAt: now.toISOString() },
         ConditionExpression: "attribute_not_exists(pk) OR linkOrder < :order",
         ExpressionAttributeValues: { ":order": linkOrder(meta) },
       }));
@@ -50,12 +51,11 @@ export class CustomerLinks {
   }
 
   /** Parks an event; parking the same event again overwrites it (idempotent). */
-  async park(message: WebhookMessage, now = new Date()): Promise<void> {
+  async park(message: M, now = new Date()): Promise<void> {
     await documentClient().send(new PutCommand({
       TableName: this.table,
       Item: {
-        pk: parkedPk(message.customerKey),
-        sk: parkedSk({ eventId: message.eventId, createdSeconds: message.createdSeconds }),
+        ...parkedEventKey(message.customerKey, message.createdSeconds, message.eventId),
         message: JSON.stringify(message),
         parkedAt: now.toISOString(),
         expiresAt: Math.floor(now.getTime() / 1000) + PARKED_TTL_SECONDS,
@@ -64,21 +64,21 @@ export class CustomerLinks {
   }
 
   /** The customer's parked events in Stripe-time order (expired ones left out: TTL deletes lazily). */
-  async parked(customerKey: string, now = new Date()): Promise<WebhookMessage[]> {
-    const messages: WebhookMessage[] = [];
+  async parked(customerKey: string, now = new Date()): Promise<M[]> {
+    const messages: M[] = [];
     const nowSeconds = Math.floor(now.getTime() / 1000);
     let startKey: Record<string, unknown> | undefined;
     do {
       const page = await documentClient().send(new QueryCommand({
         TableName: this.table,
         KeyConditionExpression: "pk = :pk",
-        ExpressionAttributeValues: { ":pk": parkedPk(customerKey) },
+        ExpressionAttributeValues: { ":pk": parkedPartition(customerKey) },
         ConsistentRead: true,
         ExclusiveStartKey: startKey,
       }));
       for (const item of page.Items ?? []) {
         if (typeof item.expiresAt === "number" && item.expiresAt <= nowSeconds) continue;
-        messages.push(WebhookMessageSchema.parse(JSON.parse(item.message as string)));
+        messages.push(this.parse(JSON.parse(item.message as string)));
       }
       startKey = page.LastEvaluatedKey;
     } while (startKey);
@@ -86,10 +86,10 @@ export class CustomerLinks {
   }
 
   /** Removes a parked event once applied. */
-  async unpark(message: WebhookMessage): Promise<void> {
+  async unpark(message: M): Promise<void> {
     await documentClient().send(new DeleteCommand({
       TableName: this.table,
-      Key: { pk: parkedPk(message.customerKey), sk: parkedSk({ eventId: message.eventId, createdSeconds: message.createdSeconds }) },
+      Key: parkedEventKey(message.customerKey, message.createdSeconds, message.eventId),
     }));
   }
 }

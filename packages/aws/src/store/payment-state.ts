@@ -8,10 +8,11 @@ import {
   type PaymentState,
   type PaymentStatus,
 } from "@paysync/core/payments";
+import type { StoreWrite } from "@paysync/core/ports";
 import { TIERS, type Tier } from "@paysync/core/tiers";
-import { documentClient } from "../clients.js";
-import { tableName } from "../config.js";
-import type { TransactItem } from "../sync/change-feed.js";
+import { documentClient } from "../base/clients.js";
+import { graceIndexKey, GRACE_INDEX_PARTITION, paymentStateKey, userKeyOfPartition } from "./keys.js";
+import { toStoreWrite } from "./transactions.js";
 
 /** A user's payment state as stored, with the write counter that guards it. */
 export interface StoredPaymentState {
@@ -22,25 +23,20 @@ export interface StoredPaymentState {
   noticeEventId?: string;
 }
 
-/** The GSI partition listing users in a grace period, sorted by when it ends (ISO). */
-export const GRACE_INDEX_PK = "GRACE";
-
-export const paymentStateKey = (userKey: string) => ({ pk: `USER#${userKey}`, sk: "PAYMENT_STATE" });
-
 /**
- * Payment state per user in the Payments table, apart from therapeutic data:
- * `pk USER#<userKey>`, `sk PAYMENT_STATE`. Besides the full state (`state`), the item carries
+ * Payment state per user in the Payments table, apart from therapeutic data
+ * (`paymentStateKey`). Besides the full state (`state`), the item carries
  * top-level `tier`, `status`, `graceEndsAt` (epoch ms) and `paymentCurrent` for readers that
  * need only those (the sync engine reads `tier`), and, while the tier is `grace_period`,
- * `gsi1pk = "GRACE"`, `gsi1sk = <graceEndsAt ISO>` so the expiry job finds due users by
+ * an index entry (`graceIndexKey`, sorted by its end) so the expiry job finds due users by
  * querying one index partition in pages.
  *
  * @example
  * const stored = await repository.get(userKey);
- * const item = repository.putItem(userKey, next, stored?.version);
+ * const write = repository.putWrite(userKey, next, stored?.version);
  */
 export class PaymentStateRepository {
-  constructor(private readonly table = tableName("Payments")) {}
+  constructor(private readonly table: string) {}
 
   async get(userKey: string): Promise<StoredPaymentState | undefined> {
     const { Item } = await documentClient().send(new GetCommand({ TableName: this.table, Key: paymentStateKey(userKey), ConsistentRead: true }));
@@ -56,10 +52,10 @@ export class PaymentStateRepository {
    * The conditional Put of a new state, for a transaction: it fails (ConditionalCheckFailed)
    * if anyone wrote since `previousVersion` was read (`undefined`: the item must not exist).
    */
-  putItem(userKey: string, state: PaymentState, previousVersion: number | undefined, extra: { noticeEventId?: string; now?: Date } = {}): TransactItem {
+  putWrite(userKey: string, state: PaymentState, previousVersion: number | undefined, extra: { noticeEventId?: string | undefined; now?: Date } = {}): StoreWrite {
     const now = extra.now ?? new Date();
     const inGrace = state.tier === "grace_period" && state.graceEndsAt !== null;
-    return {
+    return toStoreWrite({
       Put: {
         TableName: this.table,
         Item: {
@@ -73,11 +69,11 @@ export class PaymentStateRepository {
           version: (previousVersion ?? 0) + 1,
           noticeEventId: extra.noticeEventId,
           updatedAt: now.toISOString(),
-          ...(inGrace ? { gsi1pk: GRACE_INDEX_PK, gsi1sk: new Date(state.graceEndsAt as number).toISOString() } : {}),
+          ...(inGrace ? graceIndexKey(new Date(state.graceEndsAt as number).toISOString()) : {}),
         },
         ...versionCondition(previousVersion),
       },
-    };
+    });
   }
 
   /** One page of users whose grace period ends at or before `now`, oldest first. */
@@ -86,11 +82,11 @@ export class PaymentStateRepository {
       TableName: this.table,
       IndexName: "gsi1",
       KeyConditionExpression: "gsi1pk = :grace AND gsi1sk <= :now",
-      ExpressionAttributeValues: { ":grace": GRACE_INDEX_PK, ":now": now.toISOString() },
+      ExpressionAttributeValues: { ":grace": GRACE_INDEX_PARTITION, ":now": now.toISOString() },
       Limit: limit,
       ...(startKey ? { ExclusiveStartKey: startKey } : {}),
     }));
-    const userKeys = (result.Items ?? []).map((item) => String(item.pk).slice("USER#".length));
+    const userKeys = (result.Items ?? []).map((item) => userKeyOfPartition(String(item.pk)));
     return { userKeys, next: (result.LastEvaluatedKey as Record<string, unknown> | undefined) ?? null };
   }
 }

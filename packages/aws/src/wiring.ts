@@ -1,0 +1,82 @@
+/**
+ * The composition root: builds every store (the ports of `@paysync/core/ports`) and every
+ * service once per cold start, on first use — a function is bound only to the tables, lanes
+ * and secrets it needs, so nothing is built before a handler asks for it. Handlers take their
+ * services from here and stay thin; services receive their ports through their constructors
+ * and never build them; tests build a service on in-memory ports instead.
+ *
+ * @example
+ * const page = await wiring.pullService().pull({ userKey, deviceId, cursor, limit, acceptsGzip, now });
+ */
+import { config } from "./base/config.js";
+import { CrisisService } from "./crisis/crisis-service.js";
+import { CrisisTelemetry, measuredCrisisOps } from "./crisis/crisis-telemetry.js";
+import { PayloadCipher } from "./crypto/envelope.js";
+import { PaymentApplier, type PaymentPorts } from "./payments/payment-applier.js";
+import { configuredPriceTiers } from "./payments/price-tiers-config.js";
+import { WebhookIntake } from "./payments/webhook-intake.js";
+import { WebhookMessageSchema } from "./payments/webhook-message.js";
+import { WebhookProcessor } from "./payments/webhook-processor.js";
+import { AuditLog } from "./store/audit-log.js";
+import { ChangeFeed } from "./store/change-feed.js";
+import { CustomerLinks } from "./store/customer-links.js";
+import { DeviceRepository } from "./store/devices.js";
+import { EntityRepository } from "./store/entities.js";
+import { LanePublisher, WebhookLane } from "./store/lanes.js";
+import { PaymentStateRepository } from "./store/payment-state.js";
+import { TierReader } from "./store/tier-reader.js";
+import { UsageLimits } from "./store/usage-limits.js";
+import { WebhookEventLog } from "./store/webhook-event-log.js";
+import { ConflictService } from "./sync/conflict-service.js";
+import { HandoffService } from "./sync/handoff-service.js";
+import { OpApplier } from "./sync/op-applier.js";
+import { PullService } from "./sync/pull-service.js";
+import { PushService, type PushPorts } from "./sync/push-service.js";
+import { SyncTelemetry } from "./sync/sync-telemetry.js";
+
+/** A value built on first use and kept for the life of the container. */
+function once<T>(build: () => T): () => T {
+  let built: { value: T } | undefined;
+  return () => {
+    built ??= { value: build() };
+    return built.value;
+  };
+}
+
+// Stores
+const devices = once(() => new DeviceRepository(config.table("Sync")));
+const feed = once(() => new ChangeFeed(config.table("Sync")));
+const entities = once(() => new EntityRepository(config.table("Sync")));
+const limits = once(() => new UsageLimits(config.table("Sync")));
+const tiers = once(() => new TierReader(config.table("Payments")));
+const lanes = once(() => new LanePublisher((lane) => config.queue(lane)));
+const audit = once(() => new AuditLog(config.table("Audit")));
+const paymentState = once(() => new PaymentStateRepository(config.table("Payments")));
+const customerLinks = once(() => new CustomerLinks(config.table("Payments"), (value) => WebhookMessageSchema.parse(value)));
+const webhookEvents = once(() => new WebhookEventLog(config.table("Payments")));
+/** The function's one payload cipher: its branch-key cache lives as long as the container. */
+const cipher = once(() => new PayloadCipher({ keyArn: config.parameter("KMS_KEY_ARN") }));
+
+// Services
+const syncTelemetry = once(() => new SyncTelemetry(audit()));
+const crisisTelemetry = once(() => new CrisisTelemetry(audit()));
+const crisisService = once(() => new CrisisService({ feed: feed(), devices: devices(), entities: entities(), cipher: cipher() }));
+const opApplier = once(() => new OpApplier({ feed: feed(), devices: devices(), entities: entities(), limits: limits() }));
+const pushPorts = once((): PushPorts => ({
+  devices: devices(), entities: entities(), limits: limits(), lanes: lanes(), tiers: tiers(), cipher: cipher(),
+  crisis: measuredCrisisOps(crisisService(), crisisTelemetry()),
+}));
+const pushService = once(() => new PushService(pushPorts()));
+const pullService = once(() => new PullService({ feed: feed(), devices: devices(), limits: limits(), tiers: tiers(), cipher: cipher() }));
+const conflictService = once(() => new ConflictService({ entities: entities(), applier: opApplier(), cipher: cipher() }));
+const handoffService = once(() => new HandoffService({ applier: opApplier(), devices: devices(), entities: entities(), cipher: cipher() }));
+const paymentPorts = once((): PaymentPorts => ({ paymentState: paymentState(), feed: feed(), devices: devices(), cipher: cipher() }));
+const paymentApplier = once(() => new PaymentApplier(paymentPorts()));
+const webhookIntake = once(() => new WebhookIntake(webhookEvents(), new WebhookLane(() => config.queue("Webhooks")), () => config.secret("STRIPE_WEBHOOK_SECRET")));
+const webhookProcessor = once(() => new WebhookProcessor(configuredPriceTiers, customerLinks(), paymentApplier()));
+
+export const wiring = {
+  devices, feed, entities, limits, tiers, lanes, audit, paymentState, customerLinks, webhookEvents, cipher,
+  syncTelemetry, crisisTelemetry, crisisService, opApplier, pushPorts, pushService, pullService, conflictService, handoffService,
+  paymentPorts, paymentApplier, webhookIntake, webhookProcessor,
+};

@@ -1,0 +1,215 @@
+/**
+ * In-memory ports (`@paysync/core/ports`) for unit tests of a service's decisions: no
+ * emulator, no SDK. They keep just enough state to observe what a service did; the DynamoDB
+ * stores themselves are tested on the emulators.
+ */
+import { NotFoundError } from "@paysync/core/errors";
+import type {
+  AuditSink, ChangeFeedStore, DeviceRecord, DeviceStore, EntityStore, FeedChange, LaneMessage, LaneSink,
+  PayloadCipher, PayloadContext, PendingReservation, StoredChange, StoreWrite, TierSource, UsageLimitsStore,
+} from "@paysync/core/ports";
+import type { AuditRecord } from "@paysync/core/audit/chain";
+import type { CrisisOpInput, CrisisOpResult, CrisisOps } from "@paysync/core/crisis/ops";
+import { dailyDataExceeded, offlineQueueExceeded, utcDayKey, type Check } from "@paysync/core/sync";
+import type { Tier, TierPolicy } from "@paysync/core/tiers";
+
+/** Which op ids have an op record: the one thing of the entity store that the push service reads. */
+export function opRecords(ids: Iterable<string> = []): EntityStore {
+  const recorded = new Set(ids);
+  return { recordedOps: async (_userKey: string, opIds: readonly string[]) => new Set(opIds.filter((id) => recorded.has(id))) } as unknown as EntityStore;
+}
+
+/** An in-memory write: applied when the feed commits it. */
+const write = (apply: () => void): StoreWrite => ({ apply }) as unknown as StoreWrite;
+const applyWrites = (writes: StoreWrite[]) => writes.forEach((w) => (w as unknown as { apply: () => void }).apply());
+
+export function device(deviceId: string, overrides: Partial<DeviceRecord> = {}): DeviceRecord {
+  return {
+    deviceId, platform: "ios", appVersion: null, primary: false, registeredAt: "2026-01-01T00:00:00.000Z",
+    lastSeenAt: null, crisisMode: false, activeSessionId: null, ...overrides,
+  };
+}
+
+export class MemoryDevices implements DeviceStore {
+  readonly byUser = new Map<string, DeviceRecord[]>();
+  readonly touched: string[] = [];
+
+  constructor(userKey?: string, devices: DeviceRecord[] = []) {
+    if (userKey) this.byUser.set(userKey, devices);
+  }
+
+  async register(): Promise<never> {
+    throw new Error("not used by these tests");
+  }
+
+  async list(userKey: string): Promise<DeviceRecord[]> {
+    return [...(this.byUser.get(userKey) ?? [])];
+  }
+
+  async get(userKey: string, deviceId: string): Promise<DeviceRecord> {
+    const found = (await this.list(userKey)).find((d) => d.deviceId === deviceId);
+    if (!found) throw new NotFoundError("Device not found");
+    return found;
+  }
+
+  async remove(userKey: string, deviceId: string): Promise<void> {
+    this.byUser.set(userKey, (await this.list(userKey)).filter((d) => d.deviceId !== deviceId));
+  }
+
+  async touch(_userKey: string, d: DeviceRecord): Promise<void> {
+    this.touched.push(d.deviceId);
+  }
+
+  sessionWrite(userKey: string, deviceId: string, sessionId: string | null): StoreWrite {
+    return write(() => this.update(userKey, deviceId, { activeSessionId: sessionId }));
+  }
+
+  crisisFlagWrite(userKey: string, deviceId: string, crisisMode: boolean): StoreWrite {
+    return write(() => this.update(userKey, deviceId, { crisisMode }));
+  }
+
+  private update(userKey: string, deviceId: string, change: Partial<DeviceRecord>) {
+    this.byUser.set(userKey, (this.byUser.get(userKey) ?? []).map((d) => (d.deviceId === deviceId ? { ...d, ...change } : d)));
+  }
+}
+
+export class MemoryFeed implements ChangeFeedStore {
+  private seq = 0;
+  readonly entries = new Map<string, StoredChange[]>();
+
+  async append(_userKey: string, changes: FeedChange[], writes: StoreWrite[] = [], now = new Date()): Promise<number[]> {
+    applyWrites(writes);
+    return changes.map((change) => {
+      this.seq += 1;
+      const { targetDeviceIds, ...stored } = change;
+      for (const deviceId of targetDeviceIds) {
+        this.entries.set(deviceId, [...(this.entries.get(deviceId) ?? []), { ...stored, seq: this.seq, createdAt: now.toISOString() }]);
+      }
+      return this.seq;
+    });
+  }
+
+  async readSeq(): Promise<number> {
+    return this.seq;
+  }
+
+  async page(_userKey: string, deviceId: string, afterSeq: number, limit: number) {
+    const after = (this.entries.get(deviceId) ?? []).filter((c) => c.seq > afterSeq);
+    return { changes: after.slice(0, limit), hasMore: after.length > limit };
+  }
+
+  async lastExemptSeq(_userKey: string, deviceId: string): Promise<number> {
+    return Math.max(0, ...(this.entries.get(deviceId) ?? []).filter((c) => c.priority >= 8).map((c) => c.seq));
+  }
+}
+
+export class FixedTier implements TierSource {
+  constructor(public tier: Tier) {}
+
+  async effectiveTier(): Promise<Tier> {
+    return this.tier;
+  }
+}
+
+/** Daily data and offline-queue slots only (bandwidth always admits): what the decisions under test need. */
+export class MemoryLimits implements UsageLimitsStore {
+  readonly daily = new Map<string, number>();
+  readonly pending = new Set<string>();
+  readonly released: string[] = [];
+
+  async chargeDaily(userKey: string, policy: TierPolicy, bytes: number, _direction: "push" | "pull", now: Date, enforce = true): Promise<Check> {
+    const key = `${userKey}#${utcDayKey(now.getTime())}`;
+    const used = this.daily.get(key) ?? 0;
+    if (enforce && policy.dailyDataBytes !== null && used + bytes > policy.dailyDataBytes) return { ok: false, error: dailyDataExceeded(now.getTime()) };
+    this.daily.set(key, used + bytes);
+    return { ok: true };
+  }
+
+  async refundDaily(userKey: string, bytes: number, now: Date): Promise<void> {
+    const key = `${userKey}#${utcDayKey(now.getTime())}`;
+    this.daily.set(key, (this.daily.get(key) ?? 0) - bytes);
+  }
+
+  async dailyUsage(userKey: string, now: Date): Promise<number> {
+    return this.daily.get(`${userKey}#${utcDayKey(now.getTime())}`) ?? 0;
+  }
+
+  async takeBandwidth(): Promise<Check> {
+    return { ok: true };
+  }
+
+  async pendingCount(): Promise<number> {
+    return this.pending.size;
+  }
+
+  async reservePending(_userKey: string, opIds: readonly string[], policy: TierPolicy): Promise<PendingReservation> {
+    const result: PendingReservation = { reserved: [], duplicates: [], refused: [] };
+    for (const opId of opIds) {
+      if (this.pending.has(opId)) result.duplicates.push(opId);
+      else if (result.refused.length > 0 || this.pending.size >= policy.offlineQueueLimit) result.refused.push(opId);
+      else {
+        this.pending.add(opId);
+        result.reserved.push(opId);
+      }
+    }
+    if (result.refused.length > 0) result.error = offlineQueueExceeded(policy);
+    return result;
+  }
+
+  async releasePending(_userKey: string, opIds: readonly string[]): Promise<void> {
+    for (const opId of opIds) {
+      this.pending.delete(opId);
+      this.released.push(opId);
+    }
+  }
+
+  async hasPendingSlot(_userKey: string, opId: string): Promise<boolean> {
+    return this.pending.has(opId);
+  }
+
+  releaseWrites(_userKey: string, opId: string): StoreWrite[] {
+    return [write(() => this.pending.delete(opId))];
+  }
+}
+
+/** Not encryption: base64 JSON carrying its context, so a test can see what was bound and a wrong reader fails. */
+export class TransparentCipher implements PayloadCipher {
+  async encrypt(payload: unknown, context: PayloadContext): Promise<string> {
+    return Buffer.from(JSON.stringify({ context, payload })).toString("base64");
+  }
+
+  async decrypt(ciphertext: string, expected: PayloadContext): Promise<unknown> {
+    const { context, payload } = JSON.parse(Buffer.from(ciphertext, "base64").toString("utf8")) as { context: PayloadContext; payload: unknown };
+    if (context.userKey !== expected.userKey || context.entityType !== expected.entityType) throw new Error("context mismatch");
+    return payload;
+  }
+}
+
+export class RecordingLanes implements LaneSink {
+  readonly sent: LaneMessage[] = [];
+  /** While set, every send fails (a lane outage). */
+  down = false;
+
+  async publish(messages: readonly LaneMessage[]): Promise<{ failed: string[] }> {
+    if (this.down) return { failed: messages.map((m) => m.message.opId) };
+    this.sent.push(...messages);
+    return { failed: [] };
+  }
+}
+
+export class RecordingCrisis implements CrisisOps {
+  readonly applied: CrisisOpInput[] = [];
+
+  async applyCrisisOp(input: CrisisOpInput): Promise<CrisisOpResult> {
+    this.applied.push(input);
+    return { status: "applied", version: this.applied.length };
+  }
+}
+
+export class RecordingAudit implements AuditSink {
+  readonly entries: AuditRecord[] = [];
+
+  async append(entry: AuditRecord): Promise<void> {
+    this.entries.push(entry);
+  }
+}
