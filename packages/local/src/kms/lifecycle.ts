@@ -1,0 +1,103 @@
+/**
+ * A key's life: CreateKey, aliases, DescribeKey, and the states AWS KMS gives a key
+ * (Enabled ⇄ Disabled, PendingDeletion for a 7–30 day window, then gone; CancelKeyDeletion
+ * leaves the key Disabled, as in AWS).
+ */
+import { randomUUID } from "node:crypto";
+import { alreadyExists, invalid, keyState, KmsError, unsupported } from "./errors.js";
+import { optionalInteger, optionalString, requiredString, type Input, type Operation } from "./input.js";
+import { ACCOUNT, algorithmsOf, type FoundKey, type KeyRing } from "./keys.js";
+import type { StoredKey } from "./state.js";
+import { newSymmetricMaterial } from "./symmetric.js";
+
+const DAY_MS = 86_400_000;
+const seconds = (epochMs: number) => epochMs / 1000;
+
+export function keyMetadata({ id, arn, key }: FoundKey) {
+  return {
+    AWSAccountId: ACCOUNT, KeyId: id, Arn: arn, CreationDate: seconds(key.createdAt), Description: key.description,
+    Enabled: key.keyState === "Enabled", KeyState: key.keyState,
+    ...(key.keyState === "PendingDeletion" && key.deletionDate !== undefined ? { DeletionDate: seconds(key.deletionDate) } : {}),
+    KeyUsage: key.keyUsage, KeySpec: key.keySpec, CustomerMasterKeySpec: key.keySpec, ...algorithmsOf(key),
+    Origin: "AWS_KMS", KeyManager: "CUSTOMER", MultiRegion: false,
+  };
+}
+
+/** What CreateKey makes: the key spec and usage pairs modelled here, or the error AWS (or this endpoint) answers. */
+function newKeyMaterial(input: Input): Pick<StoredKey, "keySpec" | "keyUsage"> & ({ material: string } | { privateKey: string }) {
+  const keySpec = optionalString(input, "KeySpec") ?? optionalString(input, "CustomerMasterKeySpec") ?? "SYMMETRIC_DEFAULT";
+  const keyUsage = optionalString(input, "KeyUsage") ?? (keySpec === "SYMMETRIC_DEFAULT" ? "ENCRYPT_DECRYPT" : undefined);
+  // Observed wording for an asymmetric key spec without a usage.
+  if (keyUsage === undefined) throw invalid.value("You must specify a KeyUsage value for all KMS keys except for symmetric encryption keys.");
+  if (input.MultiRegion === true || (input.Origin ?? "AWS_KMS") !== "AWS_KMS" || input.CustomKeyStoreId !== undefined) {
+    throw unsupported("The local KMS endpoint models single-Region keys with AWS_KMS key material only");
+  }
+  if (keySpec === "SYMMETRIC_DEFAULT" && keyUsage === "ENCRYPT_DECRYPT") return { keySpec, keyUsage, material: newSymmetricMaterial() };
+  // Observed wording (for KEY_AGREEMENT with RSA_2048); AWS makes no symmetric signing keys nor ECC encryption keys.
+  if (keySpec === "SYMMETRIC_DEFAULT" || (keySpec.startsWith("ECC_") && keyUsage === "ENCRYPT_DECRYPT")) {
+    throw invalid.value(`KeyUsage ${keyUsage} is not compatible with KeySpec ${keySpec}`);
+  }
+  throw unsupported(`The local KMS endpoint does not model ${keySpec} keys for ${keyUsage}`);
+}
+
+export function lifecycleOperations(ring: KeyRing): Record<string, Operation> {
+  const managed = (input: Input, region: string) => ring.find(requiredString(input, "KeyId"), region, "key-only");
+
+  /** Disabling and enabling change nothing else; a key pending deletion must first be cancelled. */
+  function setEnabled(input: Input, region: string, enabled: boolean) {
+    const found = managed(input, region);
+    if (found.key.keyState === "PendingDeletion") throw keyState.pendingDeletion(found.arn);
+    found.key.keyState = enabled ? "Enabled" : "Disabled";
+    ring.save();
+    return {};
+  }
+
+  return {
+    CreateKey: (input, region) => {
+      const description = optionalString(input, "Description") ?? "";
+      const id = randomUUID();
+      const key = { ...newKeyMaterial(input), createdAt: ring.now(), description, keyState: "Enabled" } as StoredKey;
+      ring.state.keys[id] = key;
+      ring.save();
+      return { KeyMetadata: keyMetadata({ id, arn: ring.keyArn(region, id), key }) };
+    },
+    DescribeKey: (input, region) => ({ KeyMetadata: keyMetadata(ring.find(requiredString(input, "KeyId"), region)) }),
+    EnableKey: (input, region) => setEnabled(input, region, true),
+    DisableKey: (input, region) => setEnabled(input, region, false),
+    ScheduleKeyDeletion: (input, region) => {
+      const days = optionalInteger(input, "PendingWindowInDays", 1, 365) ?? 30;
+      if (days < 7 || days > 30) throw invalid.value(`PendingWindowInDays must be between 7 and 30, not ${days}`);
+      const found = managed(input, region);
+      if (found.key.keyState === "PendingDeletion") throw keyState.pendingDeletion(found.arn);
+      found.key.keyState = "PendingDeletion";
+      found.key.deletionDate = ring.now() + days * DAY_MS;
+      ring.save();
+      return { KeyId: found.arn, DeletionDate: seconds(found.key.deletionDate), KeyState: "PendingDeletion", PendingWindowInDays: days };
+    },
+    CancelKeyDeletion: (input, region) => {
+      const found = managed(input, region);
+      if (found.key.keyState !== "PendingDeletion") throw keyState.notPendingDeletion(found.arn);
+      found.key.keyState = "Disabled";
+      delete found.key.deletionDate;
+      ring.save();
+      return { KeyId: found.arn };
+    },
+    CreateAlias: (input, region) => {
+      const name = requiredString(input, "AliasName");
+      if (name.length > 256 || !/^[a-zA-Z0-9:/_-]+$/.test(name)) throw invalid.value(`Invalid alias name '${name}'`);
+      if (!/^alias\/[a-zA-Z0-9/_-]+$/.test(name) || name.startsWith("alias/aws/")) throw new KmsError("InvalidAliasNameException", `Invalid alias name '${name}'`);
+      const target = ring.find(requiredString(input, "TargetKeyId"), region, "key-only");
+      if (target.key.keyState === "PendingDeletion") throw keyState.pendingDeletion(target.arn);
+      if (ring.state.aliases[name] !== undefined) throw alreadyExists(ring.arn(region, name));
+      ring.state.aliases[name] = target.id;
+      ring.save();
+      return {};
+    },
+    ListAliases: (input, region) => {
+      const keyId = optionalString(input, "KeyId");
+      const only = keyId === undefined ? undefined : ring.find(keyId, region, "key-only").id;
+      const aliases = Object.entries(ring.state.aliases).filter(([, target]) => only === undefined || target === only);
+      return { Aliases: aliases.map(([name, target]) => ({ AliasName: name, AliasArn: ring.arn(region, name), TargetKeyId: target })), Truncated: false };
+    },
+  };
+}
