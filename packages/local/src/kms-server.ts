@@ -9,6 +9,11 @@
  *   authenticated data): Encrypt, Decrypt, ReEncrypt, GenerateDataKey(WithoutPlaintext), and
  *   GenerateRandom. Decrypt naming another key than the ciphertext's is IncorrectKeyException; a
  *   changed blob or another encryption context is InvalidCiphertextException.
+ * - Signing keys (`ECC_NIST_P256`, `SIGN_VERIFY`): Sign and Verify with `ECDSA_SHA_256`, of a RAW
+ *   message (≤ 4096 bytes, hashed with SHA-256) or a 32-byte DIGEST; DER signatures; GetPublicKey
+ *   answers the DER SubjectPublicKeyInfo. A signature that does not verify is
+ *   KMSInvalidSignatureException (AWS never answers `SignatureValid: false`); a key used for the
+ *   other kind of work is InvalidKeyUsageException.
  * - Key states: DisableKey, EnableKey, ScheduleKeyDeletion (7–30 days; the key and its aliases are
  *   gone once the date passes), CancelKeyDeletion (the key comes back Disabled). A disabled key
  *   refuses use with DisabledException, a key pending deletion with KMSInvalidStateException.
@@ -18,13 +23,14 @@
  *   (AWS would look in that account, and could answer AccessDeniedException there).
  *
  * What it does not model: key policies, grants and IAM (every request is allowed; Policy and Tags
- * are accepted and ignored), other key specs and usages (RSA, other curves, HMAC, key agreement;
- * CreateKey answers UnsupportedOperationException), multi-Region keys, imported key material and
+ * are accepted and ignored), other key specs and usages (RSA, other curves, HMAC, key agreement,
+ * asymmetric encryption; CreateKey answers UnsupportedOperationException), multi-Region keys, imported key material and
  * custom key stores, rotation of key material, DryRun, quotas and throttling. Keys are not
  * regional: a key id resolves whatever Region the client names.
  *
- * Keys, key states and aliases are kept in `stateFile` (JSON, mode 0600, replaced atomically), so
- * ciphertexts survive a restart; key material lives only there.
+ * Keys (symmetric material and private keys), key states and aliases are kept in `stateFile`
+ * (JSON, mode 0600, replaced atomically), so ciphertexts and signing keys survive a restart; key
+ * material lives only there and is never answered.
  *
  * @example
  * const kms = await startLocalKms({ port: 0, host: "127.0.0.1", stateFile: ".data/kms.json" });
@@ -34,6 +40,7 @@
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
+import { signingOperations } from "./kms/asymmetric.js";
 import { invalid, KmsError } from "./kms/errors.js";
 import type { Input, Operation } from "./kms/input.js";
 import { KeyRing } from "./kms/keys.js";
@@ -76,7 +83,7 @@ async function readJsonBody(request: IncomingMessage): Promise<Input> {
 export async function startLocalKms({ port = 0, host, stateFile, clock = Date.now }: LocalKmsOptions): Promise<LocalKms> {
   const state = loadState(stateFile);
   const ring = new KeyRing(state, () => saveState(stateFile, state), clock);
-  const operations: Record<string, Operation> = { ...lifecycleOperations(ring), ...symmetricOperations(ring) };
+  const operations: Record<string, Operation> = { ...lifecycleOperations(ring), ...symmetricOperations(ring), ...signingOperations(ring) };
 
   async function answer(request: IncomingMessage): Promise<{ status: number; body: object }> {
     try {

@@ -5,9 +5,10 @@
  */
 import { randomUUID } from "node:crypto";
 import { alreadyExists, invalid, keyState, KmsError, unsupported } from "./errors.js";
-import { optionalInteger, optionalString, requiredString, type Input, type Operation } from "./input.js";
+import { newSigningKeyPair } from "./asymmetric.js";
+import { oneOf, optionalInteger, optionalString, requiredString, type Input, type Operation } from "./input.js";
 import { ACCOUNT, algorithmsOf, type FoundKey, type KeyRing } from "./keys.js";
-import type { StoredKey } from "./state.js";
+import type { SigningKey, StoredKey, SymmetricKey } from "./state.js";
 import { newSymmetricMaterial } from "./symmetric.js";
 
 const DAY_MS = 86_400_000;
@@ -23,17 +24,28 @@ export function keyMetadata({ id, arn, key }: FoundKey) {
   };
 }
 
-/** What CreateKey makes: the key spec and usage pairs modelled here, or the error AWS (or this endpoint) answers. */
-function newKeyMaterial(input: Input): Pick<StoredKey, "keySpec" | "keyUsage"> & ({ material: string } | { privateKey: string }) {
-  const keySpec = optionalString(input, "KeySpec") ?? optionalString(input, "CustomerMasterKeySpec") ?? "SYMMETRIC_DEFAULT";
-  const keyUsage = optionalString(input, "KeyUsage") ?? (keySpec === "SYMMETRIC_DEFAULT" ? "ENCRYPT_DECRYPT" : undefined);
-  // Observed wording for an asymmetric key spec without a usage.
-  if (keyUsage === undefined) throw invalid.value("You must specify a KeyUsage value for all KMS keys except for symmetric encryption keys.");
+const KEY_SPECS = [
+  "SYMMETRIC_DEFAULT", "ECC_NIST_P256", "ECC_NIST_P384", "ECC_NIST_P521", "ECC_SECG_P256K1", "ECC_NIST_EDWARDS25519",
+  "RSA_2048", "RSA_3072", "RSA_4096", "HMAC_224", "HMAC_256", "HMAC_384", "HMAC_512", "SM2", "ML_DSA_44", "ML_DSA_65", "ML_DSA_87", "ML_KEM_512", "ML_KEM_768", "ML_KEM_1024",
+] as const;
+const KEY_USAGES = ["ENCRYPT_DECRYPT", "SIGN_VERIFY", "GENERATE_VERIFY_MAC", "KEY_AGREEMENT", "ENCAPSULATE_DECAPSULATE"] as const;
+
+type NewKey = Pick<SymmetricKey, "keySpec" | "keyUsage" | "material"> | Pick<SigningKey, "keySpec" | "keyUsage" | "privateKey">;
+
+/** The key CreateKey makes: one of the two kinds modelled here, or the error AWS (or, for other kinds, this endpoint) answers. */
+function newKey(input: Input): NewKey {
+  const keySpec = oneOf(input, input.KeySpec === undefined ? "CustomerMasterKeySpec" : "KeySpec", KEY_SPECS, "SYMMETRIC_DEFAULT");
+  if (input.KeyUsage === undefined && keySpec !== "SYMMETRIC_DEFAULT") {
+    // Observed wording.
+    throw invalid.value("You must specify a KeyUsage value for all KMS keys except for symmetric encryption keys.");
+  }
+  const keyUsage = oneOf(input, "KeyUsage", KEY_USAGES, "ENCRYPT_DECRYPT");
   if (input.MultiRegion === true || (input.Origin ?? "AWS_KMS") !== "AWS_KMS" || input.CustomKeyStoreId !== undefined) {
     throw unsupported("The local KMS endpoint models single-Region keys with AWS_KMS key material only");
   }
   if (keySpec === "SYMMETRIC_DEFAULT" && keyUsage === "ENCRYPT_DECRYPT") return { keySpec, keyUsage, material: newSymmetricMaterial() };
-  // Observed wording (for KEY_AGREEMENT with RSA_2048); AWS makes no symmetric signing keys nor ECC encryption keys.
+  if (keySpec === "ECC_NIST_P256" && keyUsage === "SIGN_VERIFY") return { keySpec, keyUsage, privateKey: newSigningKeyPair() };
+  // Observed wording (for KEY_AGREEMENT with RSA_2048). AWS has no symmetric signing keys, nor elliptic-curve encryption keys.
   if (keySpec === "SYMMETRIC_DEFAULT" || (keySpec.startsWith("ECC_") && keyUsage === "ENCRYPT_DECRYPT")) {
     throw invalid.value(`KeyUsage ${keyUsage} is not compatible with KeySpec ${keySpec}`);
   }
@@ -56,7 +68,7 @@ export function lifecycleOperations(ring: KeyRing): Record<string, Operation> {
     CreateKey: (input, region) => {
       const description = optionalString(input, "Description") ?? "";
       const id = randomUUID();
-      const key = { ...newKeyMaterial(input), createdAt: ring.now(), description, keyState: "Enabled" } as StoredKey;
+      const key: StoredKey = { ...newKey(input), createdAt: ring.now(), description, keyState: "Enabled" };
       ring.state.keys[id] = key;
       ring.save();
       return { KeyMetadata: keyMetadata({ id, arn: ring.keyArn(region, id), key }) };
