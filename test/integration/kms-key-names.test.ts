@@ -112,4 +112,31 @@ describe("the local KMS endpoint finds keys by the names AWS accepts, in its acc
     await expect(byArn).rejects.toMatchObject({ name: "NotFoundException" });
     expect((await client.send(new DescribeKeyCommand({ KeyId: key.KeyId }))).KeyMetadata?.KeyState).toBe("Enabled");
   });
+
+  it.each([
+    { name: "a name without the alias/ prefix", alias: "paysync-no-prefix", error: "ValidationException", message: 'Alias must start with the prefix "alias/". Please see https://docs.aws.amazon.com/kms/latest/developerguide/kms-alias.html' },
+    { name: "a name with a character AWS never allows", alias: "alias/pay sync", error: "ValidationException", message: "1 validation error detected: Value 'alias/pay sync' at 'aliasName' failed to satisfy constraint: Member must satisfy regular expression pattern: ^[a-zA-Z0-9:/_-]+$" },
+    { name: "a name under the reserved alias/aws/", alias: "alias/aws/paysync", error: "NotAuthorizedException", message: "alias/aws/paysync is reserved for AWS managed keys" },
+    { name: "a name with a colon", alias: "alias/pay:sync", error: "InvalidAliasNameException", message: "alias/pay:sync contains invalid characters for an alias" },
+    { name: "a name already taken", alias: ALIAS, error: "AlreadyExistsException", message: `An alias with the name arn:aws:kms:${REGION}:000000000000:${ALIAS} already exists` },
+  ])("CreateAlias with $name is $error", async ({ alias, error, message }) => {
+    // Act
+    const attempt = client.send(new CreateAliasCommand({ AliasName: alias, TargetKeyId: key.KeyId }));
+
+    // Assess
+    await expect(attempt).rejects.toMatchObject({ name: error, message, $metadata: { httpStatusCode: 400 } });
+  });
+
+  it("an alias can name a disabled key, as in AWS", async () => {
+    // Prepare
+    const { KeyId } = await createKey(client);
+    await client.send(new DisableKeyCommand({ KeyId }));
+
+    // Act
+    await client.send(new CreateAliasCommand({ AliasName: "alias/paysync-disabled", TargetKeyId: KeyId }));
+    const { KeyMetadata } = await client.send(new DescribeKeyCommand({ KeyId: "alias/paysync-disabled" }));
+
+    // Assess
+    expect(KeyMetadata).toMatchObject({ KeyId, KeyState: "Disabled" });
+  });
 });

@@ -287,6 +287,14 @@ const STATE_CHECKS: Check[] = [
 
 const CIPHERTEXT_AND_NAME_CHECKS: Check[] = [
   {
+    name: "CreateAlias of a name without the alias/ prefix is refused",
+    run: async (client) => {
+      await client.send(new CreateAliasCommand({ AliasName: "paysync-parity", TargetKeyId: (await createKey(client)).KeyId }));
+      return {};
+    },
+    aws: { error: "ValidationException" },
+  },
+  {
     name: "Decrypt naming another key than the ciphertext's is refused",
     run: async (client) => {
       const blob = await sealed(client, (await createKey(client)).KeyId);

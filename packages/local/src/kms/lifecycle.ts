@@ -52,6 +52,20 @@ function newKey(input: Input): NewKey {
   throw unsupported(`The local KMS endpoint does not model ${keySpec} keys for ${keyUsage}`);
 }
 
+/** A name CreateAlias accepts: the API model's pattern, then AWS's own rules. */
+function aliasName(input: Input): string {
+  const name = requiredString(input, "AliasName");
+  if (name.length > 256) throw invalid.tooLong("AliasName", 256);
+  if (!/^[a-zA-Z0-9:/_-]+$/.test(name)) throw invalid.value(`1 validation error detected: Value '${name}' at 'aliasName' failed to satisfy constraint: Member must satisfy regular expression pattern: ^[a-zA-Z0-9:/_-]+$`);
+  // Observed wording.
+  if (!name.startsWith("alias/")) throw invalid.value('Alias must start with the prefix "alias/". Please see https://docs.aws.amazon.com/kms/latest/developerguide/kms-alias.html');
+  // The prefix is reserved for AWS managed keys. NotAuthorizedException is what moto_server answers for
+  // the AWS managed aliases it knows; AWS's own answer is not confirmed.
+  if (name.startsWith("alias/aws/")) throw new KmsError("NotAuthorizedException", `${name} is reserved for AWS managed keys`);
+  if (!/^alias\/[a-zA-Z0-9/_-]+$/.test(name)) throw new KmsError("InvalidAliasNameException", `${name} contains invalid characters for an alias`);
+  return name;
+}
+
 export function lifecycleOperations(ring: KeyRing): Record<string, Operation> {
   const managed = (input: Input, region: string) => ring.find(requiredString(input, "KeyId"), region, "key-only");
 
@@ -95,9 +109,7 @@ export function lifecycleOperations(ring: KeyRing): Record<string, Operation> {
       return { KeyId: found.arn };
     },
     CreateAlias: (input, region) => {
-      const name = requiredString(input, "AliasName");
-      if (name.length > 256 || !/^[a-zA-Z0-9:/_-]+$/.test(name)) throw invalid.value(`Invalid alias name '${name}'`);
-      if (!/^alias\/[a-zA-Z0-9/_-]+$/.test(name) || name.startsWith("alias/aws/")) throw new KmsError("InvalidAliasNameException", `Invalid alias name '${name}'`);
+      const name = aliasName(input);
       const target = ring.find(requiredString(input, "TargetKeyId"), region, "key-only");
       if (target.key.keyState === "PendingDeletion") throw keyState.pendingDeletion(target.arn);
       if (ring.state.aliases[name] !== undefined) throw alreadyExists(ring.arn(region, name));
