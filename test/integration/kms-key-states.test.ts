@@ -9,6 +9,7 @@ import {
   EncryptCommand,
   GenerateDataKeyCommand,
   GenerateDataKeyWithoutPlaintextCommand,
+  ListAliasesCommand,
   ReEncryptCommand,
   ScheduleKeyDeletionCommand,
   type KMSClient,
@@ -25,7 +26,12 @@ const USES = [
   { use: "GenerateDataKey", send: (client: KMSClient, keyId: string) => client.send(new GenerateDataKeyCommand({ KeyId: keyId, KeySpec: "AES_256" })) },
   { use: "GenerateDataKeyWithoutPlaintext", send: (client: KMSClient, keyId: string) => client.send(new GenerateDataKeyWithoutPlaintextCommand({ KeyId: keyId, KeySpec: "AES_256" })) },
   { use: "Decrypt", send: (client: KMSClient, _keyId: string, blob: Uint8Array) => client.send(new DecryptCommand({ CiphertextBlob: blob, EncryptionContext: CONTEXT })) },
-  { use: "ReEncrypt", send: (client: KMSClient, _keyId: string, blob: Uint8Array, other: string) => client.send(new ReEncryptCommand({ CiphertextBlob: blob, SourceEncryptionContext: CONTEXT, DestinationKeyId: other })) },
+  { use: "ReEncrypt from it", send: (client: KMSClient, _keyId: string, blob: Uint8Array, other: string) => client.send(new ReEncryptCommand({ CiphertextBlob: blob, SourceEncryptionContext: CONTEXT, DestinationKeyId: other })) },
+  {
+    use: "ReEncrypt to it",
+    send: async (client: KMSClient, keyId: string, _blob: Uint8Array, other: string) =>
+      client.send(new ReEncryptCommand({ CiphertextBlob: await sealedUnder(client, other), SourceEncryptionContext: CONTEXT, DestinationKeyId: keyId })),
+  },
 ];
 
 async function sealedUnder(client: KMSClient, keyId: string): Promise<Uint8Array> {
@@ -232,6 +238,7 @@ describe("key states on the local KMS endpoint", () => {
 
     // Act
     clock += 7 * DAY_MS + 1;
+    const { Aliases } = await client.send(new ListAliasesCommand({}));
     const byId = client.send(new DescribeKeyCommand({ KeyId }));
     const byAlias = client.send(new DescribeKeyCommand({ KeyId: alias }));
 
@@ -239,6 +246,7 @@ describe("key states on the local KMS endpoint", () => {
     expect(before).toBe("success");
     await expect(byId).rejects.toMatchObject({ name: "NotFoundException", message: `Key '${Arn}' does not exist` });
     await expect(byAlias).rejects.toMatchObject({ name: "NotFoundException" });
+    expect(Aliases?.map(({ AliasName }) => AliasName)).not.toContain(alias);
   });
 });
 

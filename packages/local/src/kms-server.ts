@@ -2,31 +2,43 @@
  * A KMS-compatible endpoint on loopback, so the real `@aws-sdk/client-kms` and
  * `@aws-crypto/client-node` run unchanged in local mode. It speaks AWS JSON 1.1
  * (`X-Amz-Target: TrentService.<Op>`), ignores SigV4 signatures (it reads only the Region of the
- * credential scope), and names and words its errors as AWS does (`kms/errors.ts`).
+ * credential scope), and names and words its errors as AWS does, all with HTTP 400 as AWS sends
+ * them (`kms/errors.ts`).
  *
  * What it models, as AWS KMS behaves:
  * - Symmetric keys (`SYMMETRIC_DEFAULT`, AES-256-GCM with the encryption context as additional
- *   authenticated data): Encrypt, Decrypt, ReEncrypt, GenerateDataKey(WithoutPlaintext), and
- *   GenerateRandom. Decrypt naming another key than the ciphertext's is IncorrectKeyException; a
- *   changed blob or another encryption context is InvalidCiphertextException.
+ *   authenticated data): Encrypt, Decrypt, ReEncrypt, GenerateDataKey, GenerateDataKeyWithoutPlaintext
+ *   and GenerateRandom. Decrypt naming another key than the ciphertext's (or ReEncrypt's SourceKeyId)
+ *   is IncorrectKeyException; a changed blob or another encryption context is
+ *   InvalidCiphertextException.
  * - Signing keys (`ECC_NIST_P256`, `SIGN_VERIFY`): Sign and Verify with `ECDSA_SHA_256`, of a RAW
- *   message (≤ 4096 bytes, hashed with SHA-256) or a 32-byte DIGEST; DER signatures; GetPublicKey
- *   answers the DER SubjectPublicKeyInfo. A signature that does not verify is
+ *   message (1–4096 bytes, hashed with SHA-256) or a 32-byte DIGEST, with DER signatures;
+ *   GetPublicKey answers the DER SubjectPublicKeyInfo. A signature that does not verify is
  *   KMSInvalidSignatureException (AWS never answers `SignatureValid: false`); a key used for the
- *   other kind of work is InvalidKeyUsageException.
- * - Key states: DisableKey, EnableKey, ScheduleKeyDeletion (7–30 days; the key and its aliases are
- *   gone once the date passes), CancelKeyDeletion (the key comes back Disabled). A disabled key
- *   refuses use with DisabledException, a key pending deletion with KMSInvalidStateException.
- * - Key names: key id, key ARN, alias name and alias ARN, in one account (`000000000000`) and the
- *   Region the client signed for. An ARN naming another Region is NotFoundException
- *   "Invalid arn <region>", as AWS answers; one naming another account is NotFoundException too
- *   (AWS would look in that account, and could answer AccessDeniedException there).
+ *   other kind of work is InvalidKeyUsageException. The private key never leaves the state file.
+ * - Key states: DisableKey, EnableKey, ScheduleKeyDeletion (7–30 days; once the date passes the
+ *   key and its aliases are gone), CancelKeyDeletion (the key comes back Disabled, as in AWS). A
+ *   disabled key refuses every use with DisabledException, a key pending deletion with
+ *   KMSInvalidStateException; DescribeKey reports KeyState, Enabled and DeletionDate. GetPublicKey
+ *   of a disabled key is refused too, as AWS's key state table says.
+ * - Key names: key id, key ARN, alias name and alias ARN (key management takes a key id or key
+ *   ARN only), in one account, `000000000000`, and the Region the client signed for. A key or alias
+ *   ARN naming another Region is NotFoundException "Invalid arn <region>", as AWS answers; one
+ *   naming another account is NotFoundException too, since no other account holds keys here (AWS
+ *   would look in that account, and could answer AccessDeniedException there).
  *
  * What it does not model: key policies, grants and IAM (every request is allowed; Policy and Tags
- * are accepted and ignored), other key specs and usages (RSA, other curves, HMAC, key agreement,
- * asymmetric encryption; CreateKey answers UnsupportedOperationException), multi-Region keys, imported key material and
- * custom key stores, rotation of key material, DryRun, quotas and throttling. Keys are not
- * regional: a key id resolves whatever Region the client names.
+ * are accepted and ignored); other key specs and usages (RSA, other curves, HMAC, key agreement,
+ * asymmetric encryption: CreateKey answers UnsupportedOperationException); multi-Region keys,
+ * imported key material and custom key stores; rotation of key material; aliases' UpdateAlias and
+ * DeleteAlias, ListKeys, tags; DryRun; quotas and throttling. Keys are not regional: a key id
+ * resolves whatever Region the client names.
+ *
+ * moto_server (another KMS emulator) answers many of these requests otherwise: it lets disabled
+ * keys and keys pending deletion work, resolves ARNs of any Region or account, answers
+ * AccessDeniedException where AWS says IncorrectKeyException, `SignatureValid: false` where AWS
+ * says KMSInvalidSignatureException, and hashes a DIGEST again. The integration test
+ * `kms-moto-parity.test.ts` sends both endpoints the same requests and records each difference.
  *
  * Keys (symmetric material and private keys), key states and aliases are kept in `stateFile`
  * (JSON, mode 0600, replaced atomically), so ciphertexts and signing keys survive a restart; key
@@ -91,7 +103,9 @@ export async function startLocalKms({ port = 0, host, stateFile, clock = Date.no
       const name = typeof target === "string" && target.startsWith("TrentService.") ? target.slice("TrentService.".length) : undefined;
       const operation = name !== undefined && Object.hasOwn(operations, name) ? operations[name] : undefined;
       if (request.method !== "POST" || operation === undefined) throw new KmsError("UnknownOperationException", `Unknown operation ${String(target)}`);
-      return { status: 200, body: operation(await readJsonBody(request), regionOf(request)) };
+      const input = await readJsonBody(request);
+      ring.forgetDeletedKeys();
+      return { status: 200, body: operation(input, regionOf(request)) };
     } catch (error) {
       // AWS leaves `message` out when it has nothing to say (InvalidCiphertextException, KMSInvalidSignatureException).
       if (error instanceof KmsError) return { status: 400, body: { __type: error.type, ...(error.message ? { message: error.message } : {}) } };

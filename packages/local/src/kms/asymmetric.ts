@@ -38,7 +38,8 @@ function signingRequest(ring: KeyRing, input: Input, region: string, operation: 
   const found = ring.usable(requiredString(input, "KeyId"), region, operation, "SIGN_VERIFY");
   if (algorithm !== "ECDSA_SHA_256") throw incompatibleAlgorithm(algorithm, found.key.keySpec);
   if (messageType === "EXTERNAL_MU") throw invalid.value(`MessageType EXTERNAL_MU is not valid for algorithm ${algorithm}.`);
-  // Observed wording, for a DIGEST that is not as long as the algorithm's hash.
+  // Observed wording, for a DIGEST that is not as long as the algorithm's hash (moto_server ignores
+  // MessageType: it signs any DIGEST, hashing it again).
   if (messageType === "DIGEST" && message.length !== DIGEST_BYTES) throw invalid.value(`Digest is invalid length for algorithm ${algorithm}.`);
   return { found, message, isDigest: messageType === "DIGEST", algorithm };
 }
@@ -66,7 +67,8 @@ export function signingOperations(ring: KeyRing): Record<string, Operation> {
     Verify: (input, region) => {
       const signature = requiredBlob(input, "Signature", MAX_SIGNATURE_BYTES);
       const { found, message, isDigest, algorithm } = signingRequest(ring, input, region, "Verify");
-      // AWS never answers SignatureValid: false; a signature that does not verify is an error.
+      // AWS never answers SignatureValid: false; a signature that does not verify is an error
+      // (moto_server answers SignatureValid: false).
       if (!signatureIsValid(found, message, isDigest, signature)) throw invalidSignature();
       return { KeyId: found.arn, SignatureValid: true, SigningAlgorithm: algorithm };
     },

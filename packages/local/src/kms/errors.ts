@@ -2,7 +2,8 @@
  * The errors the local KMS endpoint answers, each named (`__type`) and worded as AWS KMS words it.
  * AWS sends every one of them with HTTP 400 (KMSInternalException aside), whatever status its API
  * model lists, so the endpoint does too. Messages marked "observed" are AWS's own, as recorded
- * against the real service; the others follow AWS's documented meaning in the same style.
+ * from the real service in LocalStack's AWS-validated KMS test snapshots or quoted in public bug
+ * reports; the others follow AWS's documented meaning in the same style.
  */
 export class KmsError extends Error {
   constructor(readonly type: string, message: string) {

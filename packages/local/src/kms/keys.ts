@@ -32,11 +32,11 @@ export class KeyRing {
 
   /** The key an identifier names, whatever its state. */
   find(identifier: string, region: string, naming: Naming = "key-or-alias"): FoundKey {
-    this.forgetDeletedKeys();
     const arn = KMS_ARN.exec(identifier);
     if (arn) {
       const [, arnRegion = "", account, resource = ""] = arn;
       // AWS answers a key ARN of another Region this way; an alias ARN gets the same answer here.
+      // (moto_server resolves the key whatever Region and account the ARN names.)
       if (arnRegion !== region) throw notFound.region(arnRegion);
       // One account is modelled: another account's ARN names nothing that exists.
       if (account !== ACCOUNT) throw resource.startsWith("alias/") ? notFound.alias(identifier) : notFound.key(identifier);
@@ -57,12 +57,11 @@ export class KeyRing {
 
   /** A key id found inside a ciphertext: `undefined` when no such key exists (any more). */
   byEmbeddedId(id: string, region: string): FoundKey | undefined {
-    this.forgetDeletedKeys();
     const key = this.state.keys[id];
     return key && { id, arn: this.keyArn(region, id), key };
   }
 
-  /** AWS deletes a key, and the aliases naming it, once its waiting period is over. */
+  /** AWS deletes a key, and the aliases naming it, once its waiting period is over; each request starts here. */
   forgetDeletedKeys(): void {
     const now = this.now();
     const deleted = Object.entries(this.state.keys).filter(([, key]) => key.keyState === "PendingDeletion" && (key.deletionDate ?? Infinity) <= now);
@@ -88,7 +87,7 @@ export class KeyRing {
   }
 }
 
-/** A disabled key and a key pending deletion refuse every cryptographic use. */
+/** A disabled key and a key pending deletion refuse every cryptographic use (moto_server lets them work). */
 export function refuseUnlessEnabled({ arn, key }: FoundKey): void {
   if (key.keyState === "Disabled") throw keyState.disabled(arn);
   if (key.keyState === "PendingDeletion") throw keyState.pendingDeletion(arn);

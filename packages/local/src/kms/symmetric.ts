@@ -74,6 +74,7 @@ export function symmetricOperations(ring: KeyRing): Record<string, Operation> {
     const algorithm = symmetricAlgorithm(input, members.algorithm);
     const id = embeddedKeyId(blob);
     const named = optionalString(input, members.keyId);
+    // AWS answers IncorrectKeyException here (moto_server: AccessDeniedException).
     if (named !== undefined && ring.find(named, region).id !== id) throw incorrectKey();
     // A blob naming a key that does not exist (never did, or was deleted) is not a valid ciphertext here.
     const found = ring.byEmbeddedId(id, region);
