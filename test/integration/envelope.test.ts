@@ -1,4 +1,3 @@
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -20,6 +19,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest
 import { CiphertextRejected, EncryptionContextMismatch, PayloadCipher, type PayloadContext } from "@paysync/aws/crypto/envelope";
 import { DependencyError } from "@paysync/core/errors";
 import { startLocalKms, type LocalKms } from "@paysync/local/kms-server";
+import { motoServerPath, startMotoServer } from "../helpers/kms.js";
 
 const REGION = "us-east-1";
 const CONTEXT: PayloadContext = { userKey: "uk_3f9a1c0d", entityType: "journal_entry" };
@@ -524,34 +524,18 @@ describe("the local KMS endpoint answers the raw KMS client as AWS does", () => 
   });
 });
 
-const motoServerPath = spawnSync("sh", ["-c", "command -v moto_server"], { encoding: "utf8" }).stdout.trim();
-
 describe(`PayloadCipher on moto_server, an independent KMS emulator${motoServerPath ? "" : " (skipped: moto_server is not on PATH)"}`, () => {
-  let moto: ChildProcess | undefined;
-  let client: KMSClient | undefined;
+  let moto: Awaited<ReturnType<typeof startMotoServer>> | undefined;
   let cipher: PayloadCipher;
 
   beforeAll(async () => {
     if (!motoServerPath) return;
-    const port = await freePort();
-    moto = spawn(motoServerPath, ["-H", "127.0.0.1", "-p", String(port)], { stdio: "ignore" });
-    const endpoint = `http://127.0.0.1:${port}`;
-    const deadline = Date.now() + 30_000;
-    while (!(await fetch(endpoint).then(() => true, () => false))) {
-      if (Date.now() > deadline || moto.exitCode !== null) throw new Error("moto_server did not start");
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
-    client = clientFor(endpoint);
-    cipher = new PayloadCipher({ keyArn: (await createKey(client)).arn, kmsClient: client });
+    moto = await startMotoServer();
+    cipher = new PayloadCipher({ keyArn: (await createKey(moto.client)).arn, kmsClient: moto.client });
   });
 
   afterAll(async () => {
-    client?.destroy();
-    if (moto && moto.exitCode === null) {
-      const exited = new Promise((resolve) => moto?.once("exit", resolve));
-      moto.kill("SIGTERM");
-      await exited;
-    }
+    await moto?.stop();
   });
 
   it.skipIf(!motoServerPath).each(PAYLOADS.slice(0, 3))("$name comes back unchanged", async ({ payload }) => {
