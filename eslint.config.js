@@ -22,6 +22,26 @@ export default tseslint.config(
     },
   },
   {
+    // The client runs in browsers and React Native: no AWS, no server packages, no Node modules
+    // in its core. Node-only code lives behind its Node entry point.
+    files: ["packages/client/src/**/*.ts"],
+    ignores: ["packages/client/src/node.ts", "packages/client/src/node/**"],
+    rules: {
+      "no-restricted-imports": ["error", {
+        patterns: [
+          { group: ["@aws-sdk/*", "@aws-crypto/*", "@aws-lambda-powertools/*", "@paysync/aws*", "@paysync/local*"], message: "The client has no AWS or server dependencies." },
+          { group: ["node:*", "fs", "fs/*", "path", "os", "crypto", "zlib", "stream", "buffer", "http", "https", "net", "url", "child_process", "worker_threads"], message: "Node modules only in the client's Node entry point (src/node.ts, src/node/)." },
+        ],
+      }],
+    },
+  },
+  {
+    files: ["packages/client/src/node.ts", "packages/client/src/node/**/*.ts"],
+    rules: {
+      "no-restricted-imports": ["error", { patterns: ["@aws-sdk/*", "@aws-crypto/*", "@aws-lambda-powertools/*", "@paysync/aws*", "@paysync/local*"] }],
+    },
+  },
+  {
     files: ["test/**/*.ts"],
     rules: { "@typescript-eslint/no-explicit-any": "off" },
   },
