@@ -88,7 +88,7 @@ export interface ClientEvents extends Record<string, unknown> {
 export interface PaysyncClient {
   /** Loads the device's state from the store and starts syncing in the background. */
   start(): Promise<void>;
-  /** Stops every loop and socket; waits for requests under way. The queue stays in the store. */
+  /** Stops every loop and socket and aborts requests under way. The queue stays in the store. */
   stop(): Promise<void>;
   /** Records an upsert (durably, before resolving) and sends it; crisis data at once. */
   write(entityType: string, entityId: string, payload: JsonValue): Promise<QueuedOp>;
@@ -281,7 +281,10 @@ export function createPaysyncClient(options: PaysyncClientOptions): PaysyncClien
     async stop() {
       running = false;
       realtime?.stop();
-      await Promise.all([sender.stop(), receiver.stop(), crisis.stop(), entitlements.stop()]);
+      const stopping = Promise.all([sender.stop(), receiver.stop(), crisis.stop(), entitlements.stop()]);
+      // Requests under way are abandoned; an op whose push is cut off stays queued (same opId).
+      transport.abortAll();
+      await stopping;
       status.update({ running: false, uploading: false, downloading: false, realtime: false });
     },
     async write(entityType, entityId, payload) {

@@ -203,7 +203,7 @@ export class CrisisManager {
   /** Sends undelivered activations, oldest first; stops at the first failure. */
   flush(): Promise<void> {
     return this.serial.run(async () => {
-      while (this.actions.length > 0 && !this.stopped) {
+      while (this.actions.length > 0) {
         const action = this.actions[0]!;
         const path = action.kind === "activate" ? "/v1/crisis/activate" : "/v1/crisis/resolve";
         const body = action.kind === "activate"

@@ -133,7 +133,14 @@ export class Sender {
     if (now < lane.holdUntil) return lane.holdUntil - now;
     const { batch, waitMs } = this.select(lane, now);
     if (batch.length === 0) return waitMs;
-    await this.deps.before();
+    try {
+      await this.deps.before();
+    } catch (error) {
+      this.deps.status.failed(errorInfo(error, this.deps.clock.now()), new Set(batch.map((op) => op.priority)));
+      if (error instanceof UpgradeRequiredError) return this.onError(lane, batch, error, errorInfo(error, now));
+      return this.hold(lane);
+    }
+    if (this.stopped) return null;
     batch.forEach((op) => this.inFlight.add(op.opId));
     this.deps.status.update({ uploading: true });
     try {

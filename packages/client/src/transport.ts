@@ -59,6 +59,7 @@ const encoder = new TextEncoder();
 
 export class Transport {
   private readonly baseUrl: string;
+  private readonly active = new Set<AbortController>();
 
   constructor(private readonly options: TransportOptions) {
     this.baseUrl = options.baseUrl.replace(/\/+$/, "");
@@ -68,6 +69,11 @@ export class Transport {
     const params = Object.entries(query ?? {}).filter(([, v]) => v !== undefined && v !== "");
     const search = params.map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(String(v))}`).join("&");
     return `${this.baseUrl}${path}${search ? `?${search}` : ""}`;
+  }
+
+  /** Aborts every request under way (the client is stopping); they fail as network errors. */
+  abortAll(): void {
+    for (const controller of this.active) controller.abort();
   }
 
   token(forceRefresh = false): Promise<string> {
@@ -101,6 +107,7 @@ export class Transport {
       }
     }
     const controller = new AbortController();
+    this.active.add(controller);
     const timeoutMs = spec.timeoutMs ?? this.options.defaultTimeoutMs;
     let timedOut = false;
     const timer = clock.setTimeout(() => {
@@ -119,6 +126,7 @@ export class Transport {
       throw new PaysyncNetworkError(timedOut, `${spec.method} ${spec.path}: ${message}`);
     } finally {
       clock.clearTimeout(timer);
+      this.active.delete(controller);
     }
     this.options.onReachable?.(true);
     let parsed: unknown = null;
