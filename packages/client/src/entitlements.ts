@@ -169,7 +169,8 @@ export class EntitlementsManager {
     try {
       await this.refresh();
       this.backoff.reset();
-      return this.nextWake((this.cached?.refreshAt ?? now + DEFAULT_REFRESH_MS) - now);
+      const at = this.deps.clock.now();
+      return this.nextWake((this.cached?.refreshAt ?? at + DEFAULT_REFRESH_MS) - at);
     } catch (error) {
       if (error instanceof UpgradeRequiredError) {
         this.deps.onUpgradeRequired(error);

@@ -293,7 +293,7 @@ export class FakePaysyncServer {
     const payload = b64url(JSON.stringify(claims));
     const signature = new Uint8Array(await crypto.subtle.sign({ name: "ECDSA", hash: "SHA-256" }, this.key.privateKey, new TextEncoder().encode(`${header}.${payload}`)));
     if (!this.tamper) return `${header}.${payload}.${b64url(signature)}`;
-    const forged = b64url(JSON.stringify({ ...claims, tier: "premium" }));
+    const forged = b64url(JSON.stringify({ ...claims, tier: claims.tier === "premium" ? "basic" : "premium" }));
     return `${header}.${forged}.${b64url(signature)}`;
   }
 
