@@ -191,8 +191,16 @@ export class FakePaysyncServer {
         return this.pull(deviceId, query);
       case "conflicts":
         return json(200, { conflicts: this.conflicts });
-      case "resolve_conflict":
-        return json(200, { id: "x", entityType: "mood_entry", entityId: "x", resolution: "keep_current", version: 1 });
+      case "resolve_conflict": {
+        const id = /conflicts\/([^/]+)\/resolve/.exec(this.requests.at(-1)!.path)![1]!;
+        const index = this.conflicts.findIndex((c) => c.id === id);
+        if (index < 0) return json(409, { error: { code: "conflict", message: "resolved already" } });
+        const [conflict] = this.conflicts.splice(index, 1) as Array<{ entityType: string; entityId: string; incoming: { payload: unknown } }>;
+        const { resolution, payload } = body as { resolution: string; payload?: unknown };
+        if (resolution !== "keep_current") this.remoteWrite(deviceId, conflict!.entityType, conflict!.entityId, resolution === "merge" ? payload : conflict!.incoming.payload);
+        const version = this.entities.get(`${conflict!.entityType}/${conflict!.entityId}`)!.version;
+        return json(200, { id, entityType: conflict!.entityType, entityId: conflict!.entityId, resolution, version });
+      }
       case "entitlements":
         return this.entitlements(headers);
       case "jwks":
@@ -227,7 +235,13 @@ export class FakePaysyncServer {
       const current = this.entities.get(`${op.entityType}/${op.entityId}`);
       if (this.manualConflicts && current && current.version !== op.baseVersion && priority < 9) {
         this.applyCount.set(op.opId, 0);
-        this.conflicts.push({ id: op.opId, entityType: op.entityType, entityId: op.entityId });
+        const at = new Date(this.clock.now()).toISOString();
+        this.conflicts.push({
+          id: op.opId, entityType: op.entityType, entityId: op.entityId,
+          current: { version: current.version, payload: current.payload, deviceId: "tablet-1", clientTime: at },
+          incoming: { opId: op.opId, baseVersion: op.baseVersion, action: op.action, payload: op.payload ?? null, deviceId, clientTime: op.clientTime },
+          detectedAt: at,
+        });
         return { opId: op.opId, status: "conflict" as const, priority, lane };
       }
       this.applyCount.set(op.opId, (this.applyCount.get(op.opId) ?? 0) + 1);
