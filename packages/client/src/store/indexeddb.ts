@@ -98,9 +98,9 @@ export async function openIndexedDbStore(options: IndexedDbStoreOptions): Promis
         cursorRequest.onerror = () => reject(cursorRequest.error);
       });
     },
-    write(batch: readonly StoreWrite[]) {
+    async write(batch: readonly StoreWrite[]) {
       const prepared = batch.map((w) => ({ key: w.key, text: isDelete(w) ? null : serialise(w.key, w.value) }));
-      return new Promise<void>((resolve, reject) => {
+      await new Promise<void>((resolve, reject) => {
         const tx = db.transaction([STORE], "readwrite", { durability: "strict" });
         const store = tx.objectStore(STORE);
         for (const { key, text } of prepared) {

@@ -5,6 +5,7 @@
  * and activation. Faults are injected per route: an error status, a dropped connection before or
  * after the server did the work, a hung request (until the client aborts), a delay.
  */
+import type { webcrypto } from "node:crypto";
 import { gunzipSync } from "node:zlib";
 import { SyncPushRequestSchema } from "../../../../packages/core/src/api/index.js";
 import { classifyOp, laneFor } from "../../../../packages/core/src/sync/priority.js";
@@ -92,8 +93,8 @@ export class FakePaysyncServer {
 
   private constructor(
     private readonly clock: FakeClock,
-    private readonly key: CryptoKeyPair,
-    private readonly jwk: JsonWebKey,
+    private readonly key: webcrypto.CryptoKeyPair,
+    private readonly jwk: webcrypto.JsonWebKey,
   ) {}
 
   static async create(clock: FakeClock): Promise<FakePaysyncServer> {
@@ -164,7 +165,7 @@ export class FakePaysyncServer {
     const delay = (fault?.kind === "delay" ? fault.ms : 0) + this.latency(route, items);
     if (delay > 0) await this.sleep(delay, init.signal);
     if (fault?.kind === "status") {
-      const extra = fault.retryAfter !== undefined ? { "retry-after": String(fault.retryAfter) } : {};
+      const extra: Record<string, string> = fault.retryAfter !== undefined ? { "retry-after": String(fault.retryAfter) } : {};
       return json(fault.status, { error: { code: fault.code ?? `status_${fault.status}`, message: "injected", ...(fault.details !== undefined ? { details: fault.details } : {}) } }, extra);
     }
     if (route !== "jwks" && !/^Bearer token-/.test(headers.authorization ?? "")) return json(401, { error: { code: "unauthorized", message: "token" } });
@@ -249,7 +250,7 @@ export class FakePaysyncServer {
       return { opId: op.opId, status: priority >= 9 ? ("applied" as const) : ("queued" as const), priority, lane };
     });
     const refused = results.filter((r) => r.status === "rejected");
-    const retry = this.limitRetryAfter !== null ? { "retry-after": String(this.limitRetryAfter) } : {};
+    const retry: Record<string, string> = this.limitRetryAfter !== null ? { "retry-after": String(this.limitRetryAfter) } : {};
     if (refused.length === results.length && refused.length > 0) {
       return json(429, { error: { code: "limit_exceeded", message: "limit", details: { limit: "offline_queue", retryAfterSeconds: this.limitRetryAfter, results } } }, retry);
     }
