@@ -3,7 +3,7 @@ import globals from "globals";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["node_modules/**", ".sst/**", ".sst.config.*", "cdk.out/**", ".paysync/**", ".test-output/**", "docs/**"] },
+  { ignores: ["node_modules/**", ".sst/**", ".sst.config.*", "cdk.out/**", ".paysync/**", ".test-output/**", "docs/**", "packages/*/dist/**"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   { languageOptions: { globals: globals.node } },
