@@ -233,7 +233,8 @@ export function createPaysyncClient(options: PaysyncClientOptions): PaysyncClien
       onPoke: (priority) => receiver.poke(priority),
       onConnected: (connected) => {
         status.update({ realtime: connected });
-        if (connected) receiver.kick();
+        // Up: pull what pokes may have missed. Down: fall back to polling at minIntervalMs.
+        receiver.kick();
       },
       onError: reportError,
     })

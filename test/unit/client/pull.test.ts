@@ -306,6 +306,29 @@ describe("realtime", () => {
     expect(gaps).toEqual([500, 1_000, 2_000, 4_000, 4_000, 4_000]);
   });
 
+  it("while the socket is up and the tier pokes on every change, polling slows to connectedPollMs", async () => {
+    // Prepare
+    const w = await world();
+    w.server.minIntervalMs = 1_000;
+    const c = makeClient(w, { connectedPollMs: 30_000 });
+    started.push(c);
+    await c.start();
+    FakeWebSocket.latest().open();
+    await w.clock.until(() => c.entitlements().source === "verified" && c.status().hasSynced);
+    const from = pulls(w).length;
+
+    // Act
+    await w.clock.advance(60_000);
+    const connected = pulls(w).length - from;
+    FakeWebSocket.latest().drop();
+    await w.clock.advance(10_000);
+    const disconnected = pulls(w).length - from - connected;
+
+    // Assess
+    expect(connected).toBe(2);
+    expect(disconnected).toBeGreaterThanOrEqual(9);
+  });
+
   it("a socket that does not open within the connect timeout is dropped and retried", async () => {
     // Prepare
     const w = await world();

@@ -26,7 +26,7 @@ export interface ClientStore {
   get<T = unknown>(key: string): Promise<T | undefined>;
   list<T = unknown>(prefix: string): Promise<Array<StoreEntry<T>>>;
   write(batch: readonly StoreWrite[]): Promise<void>;
-  /** Releases files or connections; the client calls it from `stop()` when it owns the store. */
+  /** Releases files or connections (the app owns the store: call it after `client.stop()`). */
   close?(): Promise<void>;
 }
 
