@@ -189,7 +189,7 @@ export function createPaysyncClient(options: PaysyncClientOptions): PaysyncClien
     status.update({ upgradeRequired: error.supported ?? { min: Number.NaN, max: Number.NaN }, uploading: false, downloading: false });
     events.emit("upgradeRequired", error.supported);
     // Crisis keeps running: its routes answer every protocol version.
-    void sender.stop();
+    sender.onlyCrisisRoutes();
     void receiver.stop();
     realtime?.stop();
     void entitlements.stop();
@@ -292,7 +292,7 @@ export function createPaysyncClient(options: PaysyncClientOptions): PaysyncClien
       assertId("entityId", entityId);
       await load();
       const op = await state.enqueue({ entityType, entityId, action: "upsert", payload });
-      if (running && !halted) sender.kick();
+      if (running) sender.kick();
       return op;
     },
     async delete(entityType, entityId) {

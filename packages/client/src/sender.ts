@@ -72,10 +72,18 @@ class Lane {
   }
 }
 
+/** Crisis writes the crisis routes take when sync itself is refused (426): route by entity type. */
+const CRISIS_ROUTES: Readonly<Record<string, { path: string; body: (payload: unknown) => unknown }>> = {
+  safety_plan: { path: "/v1/crisis/safety-plan", body: (payload) => payload },
+  emergency_contacts: { path: "/v1/crisis/contacts", body: (payload) => payload },
+};
+
 export class Sender {
   private readonly lanes: Record<LaneName, Lane>;
   private readonly inFlight = new Set<string>();
   private stopped = true;
+  /** After a 426: only the crisis lane runs, and only over the crisis routes (which answer every version). */
+  private crisisRoutesOnly = false;
 
   constructor(private readonly deps: SenderDeps) {
     this.lanes = { crisis: new Lane("crisis", this, deps), main: new Lane("main", this, deps) };
@@ -83,6 +91,7 @@ export class Sender {
 
   start(): void {
     this.stopped = false;
+    this.crisisRoutesOnly = false;
     for (const lane of Object.values(this.lanes)) lane.runner.restart();
     this.kick();
   }
@@ -101,6 +110,17 @@ export class Sender {
       lane.backoff.reset();
     }
     this.kick();
+  }
+
+  /**
+   * The server refused the protocol: stop pushing, except safety plans and emergency contacts,
+   * which go on through `PUT /v1/crisis/safety-plan` and `PUT /v1/crisis/contacts`.
+   */
+  onlyCrisisRoutes(): void {
+    this.crisisRoutesOnly = true;
+    void this.lanes.main.runner.stop();
+    this.lanes.crisis.holdUntil = 0;
+    this.lanes.crisis.runner.kick();
   }
 
   async stop(): Promise<void> {
@@ -131,6 +151,7 @@ export class Sender {
     if (this.stopped) return null;
     const now = this.deps.clock.now();
     if (now < lane.holdUntil) return lane.holdUntil - now;
+    if (this.crisisRoutesOnly) return lane.name === "crisis" ? this.viaCrisisRoutes(lane) : null;
     const { batch, waitMs } = this.select(lane, now);
     if (batch.length === 0) return waitMs;
     try {
@@ -148,6 +169,34 @@ export class Sender {
     } finally {
       batch.forEach((op) => this.inFlight.delete(op.opId));
       this.deps.status.update({ uploading: this.inFlight.size > 0, nextRetryAt: this.nextRetryAt() });
+    }
+  }
+
+  /** One crisis write over its crisis route; the op is acknowledged with the version the route answers. */
+  private async viaCrisisRoutes(lane: Lane): Promise<number | null> {
+    const op = this.deps.state.pending().find((o) => CRISIS_ROUTES[o.entityType] && o.entityId === "current" && o.action === "upsert");
+    if (!op) return null;
+    const route = CRISIS_ROUTES[op.entityType]!;
+    this.inFlight.add(op.opId);
+    try {
+      const answer = await this.deps.transport.request({ method: "PUT", path: route.path, body: route.body(op.payload), timeoutMs: this.deps.timeoutMs });
+      const version = (answer.body as { version?: unknown } | null)?.version;
+      await this.deps.state.acknowledge([{ opId: op.opId, applied: true }]);
+      if (typeof version === "number") await this.deps.state.setServerVersion(op.entityType, op.entityId, version, op.payload ?? null, false);
+      lane.backoff.reset();
+      this.deps.status.pushed([10], this.deps.clock.now());
+      return 0;
+    } catch (error) {
+      const info = errorInfo(error, this.deps.clock.now());
+      this.deps.status.failed(info, [op.priority]);
+      if (error instanceof PaysyncHttpError && (error.status === 400 || error.status === 413)) {
+        const failed = await this.deps.state.fail([op.opId], info);
+        this.deps.onFailed(failed);
+        return 0;
+      }
+      return this.hold(lane);
+    } finally {
+      this.inFlight.delete(op.opId);
     }
   }
 

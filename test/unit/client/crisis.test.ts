@@ -137,6 +137,26 @@ describe("crisis kit", () => {
     expect(c.crisisKit().source).toBe("cache");
   });
 
+  it("while sync has stopped for an upgrade, a safety plan edit still reaches the server over its crisis route", async () => {
+    // Prepare
+    const w = await world();
+    w.server.supported = { min: 2, max: 2 };
+    const c = client(w);
+    await c.start();
+    await w.clock.until(() => c.status().upgradeRequired !== null);
+
+    // Act
+    await c.write("safety_plan", "current", { warningSigns: ["pacing"] });
+    await c.write("mood_entry", "m-1", { mood: 2 });
+    await w.clock.until(() => c.pending().length === 1);
+
+    // Assess
+    expect(w.server.entities.get("safety_plan/current")).toMatchObject({ version: 1, payload: { warningSigns: ["pacing"] } });
+    expect(c.pending().map((op) => op.entityType)).toEqual(["mood_entry"]);
+    expect(c.get("safety_plan", "current")).toMatchObject({ version: 1, pending: false });
+    expect(w.server.count("push")).toBe(0);
+  });
+
   it("shows the newest safety plan the device knows, a local edit not yet synced included", async () => {
     // Prepare
     const w = await world();

@@ -15,7 +15,8 @@ import type { FetchInit, FetchLike, ResponseLike } from "../../../../packages/cl
 import type { FakeClock } from "./clock.js";
 
 export type Route =
-  | "devices" | "push" | "pull" | "conflicts" | "resolve_conflict" | "entitlements" | "jwks" | "resources" | "activate" | "crisis_resolve";
+  | "devices" | "push" | "pull" | "conflicts" | "resolve_conflict" | "entitlements" | "jwks" | "resources" | "activate" | "crisis_resolve"
+  | "safety_plan" | "contacts";
 
 export type Fault =
   | { kind: "status"; status: number; code?: string; details?: unknown; retryAfter?: number }
@@ -59,7 +60,7 @@ export interface RecordedRequest {
 }
 
 const SERVER_ORIGINATED = new Set(["payment_state", "feature_flags", "sync_policy", "crisis_directory"]);
-const CRISIS_ROUTES = new Set<Route>(["resources", "activate", "crisis_resolve"]);
+const CRISIS_ROUTES = new Set<Route>(["resources", "activate", "crisis_resolve", "safety_plan", "contacts"]);
 
 const b64url = (bytes: Uint8Array | string): string => Buffer.from(bytes).toString("base64url");
 
@@ -214,6 +215,12 @@ export class FakePaysyncServer {
         this.crisisMode = { active: true, level, source, activatedAt: new Date(this.clock.now()).toISOString() };
         return json(200, this.resourcesBody());
       }
+      case "safety_plan":
+      case "contacts": {
+        const entityType = route === "safety_plan" ? "safety_plan" : "emergency_contacts";
+        const change = this.remoteWrite(headers["x-device-id"] ?? null, entityType, "current", body);
+        return json(200, { entityType, version: change.version, priority: 10, updatedAt: new Date(this.clock.now()).toISOString() });
+      }
       case "crisis_resolve":
         this.crisisMode = { active: false, level: null, source: null, activatedAt: null };
         return json(200, { crisisMode: this.crisisMode });
@@ -354,6 +361,8 @@ function routeOf(method: string, path: string): Route | null {
   if (method === "GET" && path === "/v1/crisis/resources") return "resources";
   if (method === "POST" && path === "/v1/crisis/activate") return "activate";
   if (method === "POST" && path === "/v1/crisis/resolve") return "crisis_resolve";
+  if (method === "PUT" && path === "/v1/crisis/safety-plan") return "safety_plan";
+  if (method === "PUT" && path === "/v1/crisis/contacts") return "contacts";
   return null;
 }
 
