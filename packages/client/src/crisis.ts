@@ -25,7 +25,8 @@ import type { JsonValue } from "./types.js";
 export interface CrisisKit {
   /** The server's crisis resources for the region, or the built-in fallback before the first answer. */
   resources: CrisisResources;
-  source: "server" | "cache" | "builtin";
+  /** `cache`: the last answer of the server (stored durably); `builtin`: it has never answered. */
+  source: "cache" | "builtin";
   /** When the resources were fetched (client clock); null for the built-in ones. */
   fetchedAt: number | null;
   /** The newest safety plan the device knows (a local edit not yet synced included). */
