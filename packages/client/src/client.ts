@@ -202,8 +202,8 @@ export function createPaysyncClient(options: PaysyncClientOptions): PaysyncClien
       realtime?.stop();
       const stopping = Promise.all([sender.stop(), receiver.stop(), crisis.stop(), entitlements.stop()]);
       // Requests under way are abandoned; an op whose push is cut off stays queued (same opId).
-      transport.abortAll();
-      await stopping;
+      transport.close();
+      await stopping.finally(() => transport.reopen());
       status.update({ running: false, uploading: false, downloading: false, realtime: false });
     },
     async write(entityType, entityId, payload) {

@@ -71,9 +71,19 @@ export class Transport {
     return `${this.baseUrl}${path}${search ? `?${search}` : ""}`;
   }
 
-  /** Aborts every request under way (the client is stopping); they fail as network errors. */
-  abortAll(): void {
+  private closed = false;
+
+  /**
+   * The client is stopping: aborts every request under way and fails new ones at once (as
+   * network errors) until `reopen()`, so no loop can start a request that outlives `stop()`.
+   */
+  close(): void {
+    this.closed = true;
     for (const controller of this.active) controller.abort();
+  }
+
+  reopen(): void {
+    this.closed = false;
   }
 
   token(forceRefresh = false): Promise<string> {
@@ -90,6 +100,7 @@ export class Transport {
 
   private async send(spec: RequestSpec, forceRefresh: boolean): Promise<Answer> {
     const { clock } = this.options;
+    if (this.closed) throw new PaysyncNetworkError(false, `${spec.method} ${spec.path}: the client is stopping`);
     const headers: Record<string, string> = { accept: "application/json", "x-paysync-protocol": String(PROTOCOL_VERSION), ...spec.headers };
     if (spec.auth !== false) headers.authorization = `Bearer ${await this.token(forceRefresh)}`;
     let body: string | Uint8Array | undefined;
