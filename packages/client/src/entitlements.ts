@@ -117,7 +117,7 @@ export class EntitlementsManager {
   current(): Entitlements {
     const now = this.deps.clock.now();
     const cached = this.cached;
-    if (cached && now < expiresAt(cached.claims)) {
+    if (cached && now < expiresAt(cached)) {
       const { iat: _iat, exp: _exp, ...claims } = cached.claims;
       return { ...claims, source: "verified", fallbackReason: null, fetchedAt: cached.fetchedAt };
     }
@@ -133,7 +133,7 @@ export class EntitlementsManager {
   async refresh(): Promise<Entitlements> {
     const now = this.deps.clock.now();
     const cached = this.cached;
-    const conditional = cached?.etag && expiresAt(cached.claims) - now > RENEW_BEFORE_MS;
+    const conditional = cached?.etag && expiresAt(cached) - now > RENEW_BEFORE_MS;
     const answer = await this.deps.transport.request({
       method: "GET", path: "/v1/me/entitlements", timeoutMs: this.deps.timeoutMs,
       ...(conditional ? { headers: { "if-none-match": cached.etag! } } : {}),
@@ -152,7 +152,10 @@ export class EntitlementsManager {
         return this.current();
       }
       this.unverified = false;
-      const refreshAt = Math.max(now + MIN_REFRESH_MS, Date.parse(claims.refreshAfter) || now + DEFAULT_REFRESH_MS);
+      // Server times are read relative to the claims' `iat`, so a device clock that is off by
+      // hours neither expires the answer early nor keeps it late.
+      const refreshIn = (Date.parse(claims.refreshAfter) || claims.iat * 1000 + DEFAULT_REFRESH_MS) - claims.iat * 1000;
+      const refreshAt = now + Math.max(MIN_REFRESH_MS, refreshIn);
       this.cached = { claims, signed: body.signedEntitlements, etag: answer.headers.get("etag"), fetchedAt: now, refreshAt };
     }
     await this.deps.store.write([{ key: CACHE_KEY, value: this.cached }]);
@@ -187,7 +190,7 @@ export class EntitlementsManager {
 
   /** Wakes for the refresh, or earlier when the cache expires first (to announce the fallback). */
   private nextWake(untilRefresh: number): number {
-    const expiry = this.cached ? expiresAt(this.cached.claims) - this.deps.clock.now() : Number.POSITIVE_INFINITY;
+    const expiry = this.cached ? expiresAt(this.cached) - this.deps.clock.now() : Number.POSITIVE_INFINITY;
     return Math.max(0, Math.min(untilRefresh, expiry > 0 ? expiry : untilRefresh));
   }
 
@@ -223,9 +226,12 @@ export class EntitlementsManager {
   }
 }
 
-function expiresAt(claims: EntitlementClaims): number {
+/** Client time until which the cached claims may be used: their validity, counted from when they were fetched. */
+function expiresAt(cached: Cached): number {
+  const { claims } = cached;
   const validUntil = Date.parse(claims.validUntil);
-  return Math.min(Number.isNaN(validUntil) ? 0 : validUntil, claims.exp * 1000);
+  const serverExpiry = Math.min(Number.isNaN(validUntil) ? 0 : validUntil, claims.exp * 1000);
+  return cached.fetchedAt + Math.max(0, serverExpiry - claims.iat * 1000);
 }
 
 function refreshInterval(cached: Cached): number {

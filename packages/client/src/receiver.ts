@@ -186,6 +186,7 @@ export class Receiver {
       this.batch = observeBatch(this.batch, { items: page.changes.length, bytes: answer.bytesReceived, durationMs: answer.durationMs, outcome: "ok" }, this.deps.batching);
       // 1. the page's changes, 2. what the snapshot did not confirm, 3. only then the cursor.
       await this.deps.state.applyChanges(page.changes);
+      const previousCursor = this.meta.cursor;
       const next: Meta = { ...this.meta, cursor: page.cursor, phase: page.phase, minIntervalMs: page.minIntervalMs };
       if (this.meta.bootstrap !== null && page.phase === "feed") {
         await this.deps.state.sweep(this.meta.bootstrap);
@@ -196,6 +197,8 @@ export class Receiver {
       this.deps.state.bootstrapEpoch = next.bootstrap;
       if (page.changes.length > 0) this.deps.onChanges(page.changes);
       if (!page.hasMore || this.stopped) return;
+      // "More" with nothing in it and a cursor that did not move would loop: wait for the next poll.
+      if (page.changes.length === 0 && page.cursor === previousCursor) return;
     }
   }
 

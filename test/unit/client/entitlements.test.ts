@@ -95,6 +95,30 @@ describe("signed entitlements", () => {
     expect(past).toMatchObject({ tier: "free", source: "fallback", fallbackReason: "expired", crisisAccess: true });
   });
 
+  it.each([
+    { name: "behind", skewMs: -10 * DAY },
+    { name: "ahead", skewMs: 10 * DAY },
+  ])("a device clock 10 days $name of the server's keeps the answer for its 7 days, no more", async ({ skewMs }) => {
+    // Prepare
+    const w = await world();
+    w.server.skewMs = skewMs;
+    const c = client(w);
+
+    // Act
+    await c.refreshEntitlements();
+    const fresh = c.entitlements();
+    w.server.fail("entitlements", { kind: "network" }, 100_000);
+    await w.clock.advance(7 * DAY - 60_000);
+    const lastMinute = c.entitlements();
+    await w.clock.advance(120_000);
+    const after = c.entitlements();
+
+    // Assess
+    expect(fresh.source).toBe("verified");
+    expect(lastMinute.source).toBe("verified");
+    expect(after).toMatchObject({ source: "fallback", fallbackReason: "expired" });
+  });
+
   it("a cache edited on the device grants nothing", async () => {
     // Prepare
     const w = await world();

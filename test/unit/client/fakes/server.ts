@@ -89,6 +89,8 @@ export class FakePaysyncServer {
   tier: Tier = "premium";
   entitlementsVersion = 1;
   tamper = false;
+  /** How far the server's clock is ahead of the device's (signed times use it). */
+  skewMs = 0;
   directoryVersion = 1;
   crisisMode = { active: false, level: null as string | null, source: null as string | null, activatedAt: null as string | null };
 
@@ -299,7 +301,7 @@ export class FakePaysyncServer {
   private async entitlements(headers: Record<string, string>): Promise<ResponseLike> {
     const etag = `"e${this.entitlementsVersion}-${this.tier}"`;
     if (headers["if-none-match"] === etag) return { status: 304, headers: headerMap({ etag }), text: async () => "" };
-    const now = this.clock.now();
+    const now = this.clock.now() + this.skewMs;
     const claims = {
       tier: this.tier, status: this.tier === "free" ? "none" : "active", graceEndsAt: null, featureFlags: featureFlagsFor(this.tier),
       policy: policyFor(this.tier), crisisAccess: true, paymentCurrent: true, refreshAfter: new Date(now + 5 * 60_000).toISOString(),
