@@ -114,15 +114,16 @@ export function createPaysyncClient(options: PaysyncClientOptions): PaysyncClien
   };
 
   const before = async (): Promise<void> => {
-    await ensureRegistered();
-    // Undelivered crisis activations go before any other request.
+    // Undelivered crisis activations go before any other request (flush registers if it must).
     if (crisis.hasUndelivered) await crisis.flush().catch(reportError);
+    await ensureRegistered();
   };
 
   const crisis = new CrisisManager({
     store, state, transport, clock, random, deviceId: options.deviceId, region: options.region ?? null,
     fallback: options.crisisResources ?? BUILTIN_CRISIS_RESOURCES, deadlineMs: timeouts.crisisDeadlineMs,
     timeoutMs: timeouts.requestMs, backoff: crisisBackoff, refreshBackoff: { baseMs: 1_000, capMs: 5 * 60_000 },
+    ensureDevice: (force) => ensureRegistered(force),
     onKit: (kit) => events.emit("crisisKit", kit), onError: reportError,
   });
 

@@ -13,6 +13,7 @@
  */
 import { CRISIS_HOTLINE, type CrisisLevel, type CrisisModeState, type CrisisSource, type EmergencyContact, type SafetyPlan } from "@paysync/core/api";
 import { Backoff, type BackoffPolicy } from "./backoff.js";
+import { PaysyncHttpError } from "./errors.js";
 import { Serial } from "./events.js";
 import type { LocalState } from "./local-state.js";
 import type { Clock } from "./platform.js";
@@ -91,6 +92,8 @@ export interface CrisisDeps {
   backoff: BackoffPolicy;
   /** Retries of the resources refresh (long: the kit is cached). */
   refreshBackoff: BackoffPolicy;
+  /** Registers the device if it is not yet (`force` after a 404); its failure never blocks an activation. */
+  ensureDevice: (force: boolean) => Promise<void>;
   onKit: (kit: CrisisKit) => void;
   onError: (error: unknown) => void;
 }
@@ -210,7 +213,14 @@ export class CrisisManager {
         const body = action.kind === "activate"
           ? { deviceId: this.deps.deviceId, level: action.level, source: action.source }
           : { deviceId: this.deps.deviceId };
-        const answer = await this.deps.transport.request({ method: "POST", path, body, timeoutMs: this.deps.timeoutMs });
+        await this.deps.ensureDevice(false).catch(() => undefined);
+        const send = () => this.deps.transport.request({ method: "POST", path, body, timeoutMs: this.deps.timeoutMs });
+        const answer = await send().catch(async (error: unknown) => {
+          // A device the server does not know (never registered, or removed): register, then once more.
+          if (!(error instanceof PaysyncHttpError && error.status === 404)) throw error;
+          await this.deps.ensureDevice(true).catch(() => undefined);
+          return send();
+        });
         const writes = [{ key: actionKey(action.seq), delete: true as const }];
         await this.deps.store.write(writes);
         this.actions = this.actions.filter((a) => a.seq !== action.seq);

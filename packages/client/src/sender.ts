@@ -179,7 +179,9 @@ export class Sender {
     const route = CRISIS_ROUTES[op.entityType]!;
     this.inFlight.add(op.opId);
     try {
-      const answer = await this.deps.transport.request({ method: "PUT", path: route.path, body: route.body(op.payload), timeoutMs: this.deps.timeoutMs });
+      const answer = await this.deps.transport.request({
+        method: "PUT", path: route.path, headers: { "x-device-id": this.deps.deviceId }, body: route.body(op.payload), timeoutMs: this.deps.timeoutMs,
+      });
       const version = (answer.body as { version?: unknown } | null)?.version;
       await this.deps.state.acknowledge([{ opId: op.opId, applied: true }]);
       if (typeof version === "number") await this.deps.state.setServerVersion(op.entityType, op.entityId, version, op.payload ?? null, false);

@@ -117,6 +117,8 @@ describe("crisis kit", () => {
     await w.clock.until(() => w.server.activations.length === 1, 30_000);
 
     // Assess
+    const order = w.server.requests.filter((r) => r.route === "devices" || r.route === "activate").map((r) => r.route);
+    expect(order[0]).toBe("devices");
     expect(w.server.activations).toMatchObject([{ level: "high", source: "clinician" }]);
     expect(second.crisisKit().undelivered).toBe(0);
   });
@@ -124,9 +126,8 @@ describe("crisis kit", () => {
   it("works while sync has stopped for an upgrade: the crisis routes answer every version", async () => {
     // Prepare
     const w = await world();
+    const c = await synced(w);
     w.server.supported = { min: 2, max: 2 };
-    const c = client(w);
-    await c.start();
     await w.clock.until(() => c.status().upgradeRequired !== null);
 
     // Act

@@ -212,6 +212,8 @@ export class FakePaysyncServer {
       case "resources":
         return this.resources(headers);
       case "activate": {
+        // As the real crisis route: the device must be the caller's.
+        if (!this.devices.has((body as { deviceId: string }).deviceId)) return json(404, { error: { code: "not_found", message: "device" } });
         const { level, source } = body as { level: string; source: string };
         this.activations.push({ deviceId: (body as { deviceId: string }).deviceId, level, source, at: this.clock.now() });
         this.crisisMode = { active: true, level, source, activatedAt: new Date(this.clock.now()).toISOString() };
@@ -219,6 +221,7 @@ export class FakePaysyncServer {
       }
       case "safety_plan":
       case "contacts": {
+        if (!headers["x-device-id"]) return json(400, { error: { code: "validation_error", message: "X-Device-Id is required" } });
         const entityType = route === "safety_plan" ? "safety_plan" : "emergency_contacts";
         const change = this.remoteWrite(headers["x-device-id"] ?? null, entityType, "current", body);
         return json(200, { entityType, version: change.version, priority: 10, updatedAt: new Date(this.clock.now()).toISOString() });
