@@ -4,7 +4,7 @@ import tseslint from "typescript-eslint";
 import layers from "./scripts/lint/layers.js";
 
 export default tseslint.config(
-  { ignores: ["node_modules/**", ".sst/**", ".sst.config.*", "cdk.out/**", ".paysync/**", ".test-output/**", "docs/**"] },
+  { ignores: ["node_modules/**", ".sst/**", ".sst.config.*", "cdk.out/**", ".paysync/**", ".test-output/**", "docs/**", "packages/*/dist/**"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   { languageOptions: { globals: globals.node } },
@@ -26,6 +26,26 @@ export default tseslint.config(
     files: ["packages/core/**/*.ts"],
     rules: {
       "no-restricted-imports": ["error", { patterns: ["@aws-sdk/*", "@aws-crypto/*", "@aws-lambda-powertools/*", "aws-cdk-lib*", "sst*", "stripe", "@paysync/aws*", "@paysync/local*"] }],
+    },
+  },
+  {
+    // The client runs in browsers and React Native: no AWS, no server packages, no Node modules
+    // in its core. Node-only code lives behind its Node entry point.
+    files: ["packages/client/src/**/*.ts"],
+    ignores: ["packages/client/src/node.ts", "packages/client/src/node/**"],
+    rules: {
+      "no-restricted-imports": ["error", {
+        patterns: [
+          { group: ["@aws-sdk/*", "@aws-crypto/*", "@aws-lambda-powertools/*", "@paysync/aws*", "@paysync/local*"], message: "The client has no AWS or server dependencies." },
+          { group: ["node:*", "fs", "fs/*", "path", "os", "crypto", "zlib", "stream", "buffer", "http", "https", "net", "url", "child_process", "worker_threads"], message: "Node modules only in the client's Node entry point (src/node.ts, src/node/)." },
+        ],
+      }],
+    },
+  },
+  {
+    files: ["packages/client/src/node.ts", "packages/client/src/node/**/*.ts"],
+    rules: {
+      "no-restricted-imports": ["error", { patterns: ["@aws-sdk/*", "@aws-crypto/*", "@aws-lambda-powertools/*", "@paysync/aws*", "@paysync/local*"] }],
     },
   },
   {

@@ -2,16 +2,21 @@ import { defineConfig } from "vitest/config";
 
 // Three suites with their own settings: unit tests are pure and parallel; integration and
 // e2e tests share real emulators started once per run; infra synthesizes the SST stacks.
+// In the repository, @paysync/client resolves to its TypeScript source (its published exports are dist/).
+const sourceConditions = { resolve: { conditions: ["paysync-source"] }, ssr: { resolve: { conditions: ["paysync-source"] } } };
+
 export default defineConfig({
   test: {
     projects: [
       {
+        ...sourceConditions,
         test: {
           name: "unit",
           include: ["test/unit/**/*.test.ts"],
         },
       },
       {
+        ...sourceConditions,
         test: {
           name: "integration",
           include: ["test/integration/**/*.test.ts", "test/e2e/**/*.test.ts"],
@@ -24,6 +29,7 @@ export default defineConfig({
         },
       },
       {
+        ...sourceConditions,
         test: {
           name: "infra",
           include: ["test/infra/**/*.test.ts"],
