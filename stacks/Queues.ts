@@ -4,6 +4,7 @@ import { Queue, use, type Function, type StackContext } from "sst/constructs";
 import {
   FUNCTIONS,
   LANE_CONSUMER,
+  LANE_FIFO_MODE,
   LANES,
   MAX_LANE_MESSAGE_BYTES,
   queueName,
@@ -38,8 +39,10 @@ export function Queues({ stack, app }: StackContext) {
           queue: {
             queueName: queueName(prefix, definition.id),
             fifo: true,
-            // Producers send explicit deduplication ids.
+            // Producers send explicit deduplication ids, scoped by user; high-throughput mode.
             contentBasedDeduplication: false,
+            deduplicationScope: LANE_FIFO_MODE.deduplicationScope as sqs.DeduplicationScope,
+            fifoThroughputLimit: LANE_FIFO_MODE.fifoThroughputLimit as sqs.FifoThroughputLimit,
             encryption: sqs.QueueEncryption.KMS,
             encryptionMasterKey: storage.key,
             visibilityTimeout: Duration.seconds(definition.visibilityTimeoutSeconds),

@@ -132,7 +132,10 @@ describe("lanes", () => {
     const [, queue] = queueNamed(`ci-paysync-${lane}.fifo`);
 
     // Assess
-    expect(queue).toMatchObject({ FifoQueue: true, ContentBasedDeduplication: false, VisibilityTimeout: visibility, MaximumMessageSize: 1_048_576 });
+    expect(queue).toMatchObject({
+      FifoQueue: true, ContentBasedDeduplication: false, VisibilityTimeout: visibility, MaximumMessageSize: 1_048_576,
+      DeduplicationScope: "messageGroup", FifoThroughputLimit: "perMessageGroupId",
+    });
     expect(synth.refersTo(synth.stacks.queues.stackName, queue.KmsMasterKeyId)).toBe("key");
   });
 

@@ -106,6 +106,14 @@ export type LaneId = keyof typeof LANES;
  */
 export const MAX_LANE_MESSAGE_BYTES = 1_048_576;
 
+/**
+ * FIFO high-throughput mode for every lane: deduplication and throughput per message group
+ * (`userKey#shard`, Stripe customer), so one busy user never throttles the others and SQS's
+ * 300-message/s per-queue FIFO limit does not apply. Deduplication ids are user-scoped anyway
+ * (`laneDeduplicationId`): the emulator deduplicates queue-wide whatever the scope says.
+ */
+export const LANE_FIFO_MODE = { deduplicationScope: "messageGroup", fifoThroughputLimit: "perMessageGroupId" } as const;
+
 /** Queue name for a lane (FIFO names must end in `.fifo`). */
 export function queueName(prefix: string, laneId: string, deadLetter = false): string {
   return `${prefix}-${laneId}${deadLetter ? "-dlq" : ""}.fifo`;

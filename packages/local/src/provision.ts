@@ -8,8 +8,8 @@ import {
   type GlobalSecondaryIndex,
 } from "@aws-sdk/client-dynamodb";
 import { CreateAliasCommand, CreateKeyCommand, DescribeKeyCommand, KMSClient, NotFoundException } from "@aws-sdk/client-kms";
-import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
-import { LANES, MAX_LANE_MESSAGE_BYTES, TABLES, queueName, type LaneId, type TableDefinition, type TableId } from "@paysync/aws/resources";
+import { CreateQueueCommand, GetQueueAttributesCommand, GetQueueUrlCommand, SetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { LANE_FIFO_MODE, LANES, MAX_LANE_MESSAGE_BYTES, TABLES, queueName, type LaneId, type TableDefinition, type TableId } from "@paysync/aws/resources";
 
 /** Names follow SST's `${stage}-${app}-${id}` convention so logs read the same in both worlds. */
 export const LOCAL_PREFIX = "local-paysync";
@@ -66,12 +66,25 @@ async function ensureTable(client: DynamoDBClient, name: string, def: TableDefin
   );
 }
 
+/** Creates the queue, or brings a queue persisted by an older run to today's attributes. */
+async function createOrUpdateQueue(client: SQSClient, name: string, attributes: Record<string, string>): Promise<string | undefined> {
+  try {
+    return (await client.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes }))).QueueUrl;
+  } catch (error) {
+    if ((error as Error).name !== "QueueNameExists") throw error;
+    const { QueueUrl } = await client.send(new GetQueueUrlCommand({ QueueName: name }));
+    const { FifoQueue: _fifo, ...settable } = attributes;
+    await client.send(new SetQueueAttributesCommand({ QueueUrl, Attributes: settable }));
+    return QueueUrl;
+  }
+}
+
 async function ensureQueue(client: SQSClient, endpoint: string, name: string, attributes: Record<string, string>) {
-  const created = await client.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes }));
-  if (!created.QueueUrl) throw new Error(`queue ${name} was not created`);
+  const queueUrl = await createOrUpdateQueue(client, name, attributes);
+  if (!queueUrl) throw new Error(`queue ${name} was not created`);
   // A queue persisted by an earlier run keeps the URL of that run's port; the SDK sends to
   // the URL's host, so point it at this run's endpoint (fauxqs looks queues up by name).
-  const QueueUrl = `${endpoint}${new URL(created.QueueUrl).pathname}`;
+  const QueueUrl = `${endpoint}${new URL(queueUrl).pathname}`;
   const { Attributes } = await client.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ["QueueArn"] }));
   return { url: QueueUrl, arn: Attributes?.QueueArn ?? "" };
 }
@@ -108,6 +121,8 @@ export async function provision(endpoints: { dynamodb: string; sqs: string; kms:
       const dlq = await ensureQueue(sqs, endpoints.sqs, queueName(LOCAL_PREFIX, lane.id, true), { FifoQueue: "true", MessageRetentionPeriod: "1209600", MaximumMessageSize: String(MAX_LANE_MESSAGE_BYTES) });
       const queue = await ensureQueue(sqs, endpoints.sqs, queueName(LOCAL_PREFIX, lane.id), {
         FifoQueue: "true",
+        DeduplicationScope: LANE_FIFO_MODE.deduplicationScope,
+        FifoThroughputLimit: LANE_FIFO_MODE.fifoThroughputLimit,
         VisibilityTimeout: String(lane.visibilityTimeoutSeconds),
         MaximumMessageSize: String(MAX_LANE_MESSAGE_BYTES),
         RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlq.arn, maxReceiveCount: lane.maxReceiveCount }),

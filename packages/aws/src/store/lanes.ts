@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { SendMessageBatchCommand, SendMessageCommand, type SendMessageBatchRequestEntry } from "@aws-sdk/client-sqs";
 import type { LaneMessage, LaneSink } from "@paysync/core/ports";
 import type { SyncLane } from "@paysync/core/sync";
@@ -9,12 +10,23 @@ export type { LaneMessage };
 
 export const LANE_ID: Record<SyncLane, LaneId> = { realtime: "Realtime", standard: "Standard", background: "Background" };
 
+/**
+ * The lane's deduplication id of an op: scoped by the user, because op ids are chosen by devices
+ * and two users may well pick the same one (SPEC.md §5). SQS deduplicates within its 5-minute
+ * window by this id alone when a queue's scope is the whole queue (and fauxqs always does), so
+ * an unscoped op id silently dropped the second user's op. A digest keeps it under SQS's 128
+ * characters and free of the user key's shape.
+ */
+export function laneDeduplicationId(userKey: string, opId: string): string {
+  return createHash("sha256").update(`${userKey}#${opId}`).digest("hex");
+}
+
 /** SQS caps a batch at 10 entries and 1 MiB; stay under it with room for attributes. */
 const MAX_BATCH_ENTRIES = 10;
 const MAX_BATCH_BYTES = 900 * 1024;
 
 /**
- * Sends accepted ops to their lanes: one FIFO message each, deduplicated by `opId`, in
+ * Sends accepted ops to their lanes: one FIFO message each, deduplicated by user and op id, in
  * request order per lane (a batch keeps its order, and batches go one after another), so the
  * ops of one entity — one message group — are applied in the order the device sent them.
  * Answers the opIds that could not be sent; nothing is retried here.
@@ -42,7 +54,7 @@ export class LanePublisher implements LaneSink {
         Id: String(i),
         MessageBody: JSON.stringify(m.message),
         MessageGroupId: m.groupId,
-        MessageDeduplicationId: m.message.opId,
+        MessageDeduplicationId: laneDeduplicationId(m.message.userKey, m.message.opId),
       }));
       try {
         const result = await sqsClient().send(new SendMessageBatchCommand({ QueueUrl: url, Entries: entries }));
