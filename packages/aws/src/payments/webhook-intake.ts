@@ -41,7 +41,7 @@ export class WebhookIntake {
   ) {}
 
   async receive(body: string, signature: string | undefined, now = new Date()): Promise<IntakeResult> {
-    const event = parseStripeEvent(this.verify(body, signature));
+    const event = parseStripeEvent(this.verify(body, signature, now));
     const prices = recordingPriceMap();
     const fact = extractStripeFacts(event, { priceTiers: prices.map });
     const meta = { ...eventMetaOf(event), eventType: event.type };
@@ -60,21 +60,32 @@ export class WebhookIntake {
     return { outcome: fresh ? "enqueued" : "duplicate", eventType: event.type };
   }
 
-  private verify(body: string, signature: string | undefined): unknown {
+  private verify(body: string, signature: string | undefined, now: Date): unknown {
+    let event: unknown;
     try {
-      return Stripe.webhooks.constructEvent(body, signature ?? "", this.signingSecret(), SIGNATURE_TOLERANCE_SECONDS);
+      event = Stripe.webhooks.constructEvent(body, signature ?? "", this.signingSecret(), SIGNATURE_TOLERANCE_SECONDS);
     } catch (error) {
       if (error instanceof Stripe.errors.StripeSignatureVerificationError) {
-        const stale = /tolerance/i.test(error.message);
-        throw new ValidationError(
-          stale ? `The Stripe signature timestamp is outside the ${SIGNATURE_TOLERANCE_SECONDS} s tolerance` : "The Stripe signature is missing or does not match the body",
-          { reason: stale ? "stale_signature" : "invalid_signature" },
-        );
+        throw /tolerance/i.test(error.message) ? staleSignature() : new ValidationError("The Stripe signature is missing or does not match the body", { reason: "invalid_signature" });
       }
       if (error instanceof SyntaxError) throw new ValidationError("The webhook body is not valid JSON", { reason: "malformed_json" });
       throw error;
     }
+    // The library bounds only the past; a timestamp far ahead is as unusable for replay
+    // protection as an old one (a signature made for later would stay valid meanwhile).
+    if (signedAtSeconds(signature) > now.getTime() / 1000 + SIGNATURE_TOLERANCE_SECONDS) throw staleSignature();
+    return event;
   }
+}
+
+const staleSignature = () => new ValidationError(
+  `The Stripe signature timestamp is outside the ${SIGNATURE_TOLERANCE_SECONDS} s tolerance`, { reason: "stale_signature" },
+);
+
+/** The `t=` of a verified `Stripe-Signature` header (the library has just checked it is there). */
+function signedAtSeconds(header: string | undefined): number {
+  const stamp = /(?:^|,)\s*t=(\d+)/.exec(header ?? "")?.[1];
+  return stamp === undefined ? Number.POSITIVE_INFINITY : Number(stamp);
 }
 
 const recordOf = (meta: { eventId: string; eventType: string; createdSeconds: number }) => ({
