@@ -6,7 +6,7 @@
 import { NotFoundError } from "@paysync/core/errors";
 import type {
   AuditSink, ChangeFeedStore, DeviceRecord, DeviceStore, EntityStore, FeedChange, LaneMessage, LaneSink,
-  PayloadCipher, PayloadContext, PendingReservation, StoredChange, StoreWrite, TierSource, UsageLimitsStore,
+  PayloadCipher, PayloadContext, PendingReservation, SessionUse, StoredChange, StoreWrite, TierSource, UsageLimitsStore,
 } from "@paysync/core/ports";
 import type { AuditRecord } from "@paysync/core/audit/chain";
 import type { CrisisOpInput, CrisisOpResult, CrisisOps } from "@paysync/core/crisis/ops";
@@ -165,6 +165,13 @@ export class MemoryLimits implements UsageLimitsStore {
 
   async hasPendingSlot(_userKey: string, opId: string): Promise<boolean> {
     return this.pending.has(opId);
+  }
+
+  readonly sessionUse: SessionUse[] = [];
+
+  async chargeSessionUse(_userKey: string, sessions: readonly SessionUse[]): Promise<Check> {
+    this.sessionUse.push(...sessions);
+    return { ok: true };
   }
 
   releaseWrites(_userKey: string, opId: string): StoreWrite[] {

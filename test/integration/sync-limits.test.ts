@@ -152,3 +152,30 @@ describe("a pull over the daily data allowance", () => {
     expect(served.json.changes.map((c: any) => [c.entityType, c.priority])).toEqual([["safety_plan", 10]]);
   });
 });
+
+describe("an active session's writes (priority 8): never throttled, but bounded", () => {
+  it("a free user's session is refused past the active-session ceiling, and nothing else is", async () => {
+    // Prepare: 10 MiB a session a day; 250 KiB ops, ten to a request (no tier limit applies to them)
+    const { token, userKey, devices } = await sync.user("session-ceiling", ["phone", "tablet"], "free");
+    const sessionOp = () => makeOp({ entityType: "therapeutic_session", entityId: "mbct-flood", payload: sized(250 * KiB) });
+
+    // Act
+    const answers = [];
+    for (let request = 0; request < 5; request++) {
+      answers.push(await sync.push(token, devices.phone!, Array.from({ length: 10 }, sessionOp)));
+    }
+    const anotherSession = await sync.push(token, devices.phone!, [makeOp({ entityType: "breathing_session", entityId: "breath-1" })]);
+    const crisis = await sync.push(token, devices.phone!, [makeOp({ entityType: "safety_plan", entityId: "current", payload: PLAN })]);
+
+    // Assess: the first 4 MiB-ish requests pass, one then goes over 10 MiB and is refused whole
+    const statuses = answers.map((a) => a.status);
+    expect(statuses.slice(0, 4)).toEqual([200, 200, 200, 200]);
+    expect(statuses[4]).toBe(429);
+    expect(answers[4]!.json.error).toMatchObject({ code: "limit_exceeded", details: { limit: "session_ceiling" } });
+    expect(Number(answers[4]!.headers.get("retry-after"))).toBeGreaterThan(0);
+    expect(anotherSession.json.results[0]).toMatchObject({ status: "queued", priority: 8 });
+    expect(crisis.json.results[0]).toMatchObject({ status: "applied", priority: 10 });
+    const queued = answers.slice(0, 4).flatMap((a) => a.json.results).filter((r: any) => r.status === "queued");
+    await sync.applied(userKey, queued.map((r: any) => r.opId));
+  });
+});

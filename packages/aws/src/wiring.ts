@@ -69,7 +69,7 @@ const pushPorts = once((): PushPorts => ({
 const pushService = once(() => new PushService(pushPorts()));
 const pullService = once(() => new PullService({ feed: feed(), devices: devices(), limits: limits(), tiers: tiers(), cipher: cipher() }));
 const conflictService = once(() => new ConflictService({ entities: entities(), applier: opApplier(), cipher: cipher() }));
-const handoffService = once(() => new HandoffService({ applier: opApplier(), devices: devices(), entities: entities(), cipher: cipher() }));
+const handoffService = once(() => new HandoffService({ applier: opApplier(), devices: devices(), entities: entities(), limits: limits(), cipher: cipher() }));
 const paymentPorts = once((): PaymentPorts => ({ paymentState: paymentState(), feed: feed(), devices: devices(), cipher: cipher() }));
 const paymentApplier = once(() => new PaymentApplier(paymentPorts()));
 const webhookIntake = once(() => new WebhookIntake(webhookEvents(), new WebhookLane(() => config.queue("Webhooks")), () => config.secret("STRIPE_WEBHOOK_SECRET")));

@@ -53,7 +53,7 @@ export class PayloadTooLargeError extends PaysyncError {
   }
 }
 
-export type LimitName = "bandwidth" | "push_bytes" | "daily_data" | "offline_queue" | "concurrency";
+export type LimitName = "bandwidth" | "push_bytes" | "daily_data" | "offline_queue" | "concurrency" | "session_ceiling" | "pull_interval";
 
 export class LimitExceededError extends PaysyncError {
   constructor(

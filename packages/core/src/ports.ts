@@ -192,6 +192,14 @@ export interface PendingReservation {
   error?: LimitExceededError;
 }
 
+/** Priority-8 writes of one session entity in one request. */
+export interface SessionUse {
+  entityType: string;
+  entityId: string;
+  ops: number;
+  bytes: number;
+}
+
 export interface UsageLimitsStore {
   chargeDaily(userKey: string, policy: TierPolicy, bytes: number, direction: "push" | "pull", now: Date, enforce?: boolean): Promise<Check>;
   refundDaily(userKey: string, bytes: number, now: Date): Promise<void>;
@@ -201,6 +209,11 @@ export interface UsageLimitsStore {
   reservePending(userKey: string, opIds: readonly string[], policy: TierPolicy, now: Date): Promise<PendingReservation>;
   releasePending(userKey: string, opIds: readonly string[]): Promise<void>;
   hasPendingSlot(userKey: string, opId: string): Promise<boolean>;
+  /**
+   * Counts priority-8 writes (per session entity, and for the user) against today's active-session
+   * ceiling, all or nothing; refused when any count would pass it.
+   */
+  chargeSessionUse(userKey: string, sessions: readonly SessionUse[], now: Date): Promise<Check>;
   /** For an apply's commit: the op leaves the pending count exactly once. */
   releaseWrites(userKey: string, opId: string): StoreWrite[];
 }

@@ -93,6 +93,10 @@ export const dailyUsageKey = (userKey: string, day: string): TableKey => inUser(
 export const dailyUsageIndexPartition = (day: string): string => `USAGE#${day}`;
 export const dailyUsageIndexKey = (day: string, userKey: string): IndexKey => ({ gsi1pk: dailyUsageIndexPartition(day), gsi1sk: userKey });
 
+/** One UTC day's writes of one active session (priority 8), against its ceiling. */
+export const sessionUsageKey = (userKey: string, day: string, entityType: string, entityId: string): TableKey =>
+  inUser(userKey, `SESSIONUSE#${day}#${entityType}#${entityId}`);
+
 /** A key no item has: `/health` reads it to see that a table answers. */
 export const HEALTH_PROBE_KEY: TableKey = { pk: "health", sk: "health" };
 

@@ -1,13 +1,14 @@
 import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
 import { GetCommand, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
-import type { PendingReservation, StoreWrite, UsageLimitsStore } from "@paysync/core/ports";
+import type { PendingReservation, SessionUse, StoreWrite, UsageLimitsStore } from "@paysync/core/ports";
 import {
-  dailyDataExceeded, offlineQueueExceeded, takeBandwidth, utcDayKey, type Check, type TokenBucketState,
+  ACTIVE_SESSION_CEILING, dailyDataExceeded, offlineQueueExceeded, sessionCeilingExceeded, takeBandwidth, utcDayKey,
+  type Check, type TokenBucketState,
 } from "@paysync/core/sync";
 import type { TierPolicy } from "@paysync/core/tiers";
 import { documentClient } from "../base/clients.js";
 import { OPTIMISTIC, retrying } from "../base/retry.js";
-import { bandwidthKey, dailyUsageIndexKey, dailyUsageKey, opRecordKey, pendingCountKey, pendingMarkerKey } from "./keys.js";
+import { bandwidthKey, dailyUsageIndexKey, dailyUsageKey, opRecordKey, pendingCountKey, pendingMarkerKey, sessionUsageKey } from "./keys.js";
 import { cancellationCodes, toStoreWrite, transactWrite, type TransactItem } from "./transactions.js";
 
 /**
@@ -17,10 +18,14 @@ import { cancellationCodes, toStoreWrite, transactWrite, type TransactItem } fro
  *   across users with one index query;
  * - the pending count `{pending}`: ops accepted and not applied yet;
  * - one pending marker per counted op, deleted (and the counter decremented) in the
- *   transaction that applies the op, so the count stays exact under retries and duplicates.
+ *   transaction that applies the op, so the count stays exact under retries and duplicates;
+ * - a day's active-session writes: per session entity (its own item) and for the user (on the
+ *   day's usage item), against `ACTIVE_SESSION_CEILING`.
  */
 
 const USAGE_TTL_SECONDS = 40 * 24 * 3600;
+/** A day's session counts matter for that day only. */
+const SESSION_USAGE_TTL_SECONDS = 2 * 24 * 3600;
 /** A dead-lettered op keeps its slot until redriven; the marker outlives the DLQ's retention. */
 const MARKER_TTL_SECONDS = 30 * 24 * 3600;
 /** Two items per op (marker + op-record check) and the counter: within the 100-item transaction cap. */
@@ -222,6 +227,41 @@ export class UsageLimits implements UsageLimitsStore {
       TableName: this.table, Key: pendingMarkerKey(userKey, opId), ConsistentRead: true,
     }));
     return Item !== undefined;
+  }
+
+  async chargeSessionUse(userKey: string, sessions: readonly SessionUse[], now: Date): Promise<Check> {
+    if (sessions.length === 0) return OK;
+    const day = utcDayKey(now.getTime());
+    const expiresAt = Math.floor(now.getTime() / 1000) + SESSION_USAGE_TTL_SECONDS;
+    const total = sessions.reduce((sum, s) => ({ ops: sum.ops + s.ops, bytes: sum.bytes + s.bytes }), { ops: 0, bytes: 0 });
+    const counted = (key: { pk: string; sk: string }, use: { ops: number; bytes: number }, ceiling: { ops: number; bytes: number }, extra = ""): TransactItem => ({
+      Update: {
+        TableName: this.table,
+        Key: key,
+        UpdateExpression: `ADD sessionOps :ops, sessionBytes :bytes SET expiresAt = if_not_exists(expiresAt, :exp)${extra}`,
+        ConditionExpression: "(attribute_not_exists(sessionOps) OR sessionOps <= :maxOps) AND (attribute_not_exists(sessionBytes) OR sessionBytes <= :maxBytes)",
+        ExpressionAttributeValues: {
+          ":ops": use.ops, ":bytes": use.bytes, ":exp": expiresAt,
+          ":maxOps": ceiling.ops - use.ops, ":maxBytes": ceiling.bytes - use.bytes,
+          ...(extra ? { ":g": dailyUsageIndexKey(day, userKey).gsi1pk, ":u": userKey } : {}),
+        },
+      },
+    });
+    const over = (use: { ops: number; bytes: number }, ceiling: { ops: number; bytes: number }) => use.ops > ceiling.ops || use.bytes > ceiling.bytes;
+    if (over(total, ACTIVE_SESSION_CEILING.perUser) || sessions.some((s) => over(s, ACTIVE_SESSION_CEILING.perSession))) {
+      return { ok: false, error: sessionCeilingExceeded(now.getTime()) };
+    }
+    try {
+      await transactWrite([
+        // The user's count rides on the day's usage item (indexed for the usage job as it is).
+        counted(dailyUsageKey(userKey, day), total, ACTIVE_SESSION_CEILING.perUser, ", gsi1pk = :g, gsi1sk = :u"),
+        ...sessions.map((s) => counted(sessionUsageKey(userKey, day, s.entityType, s.entityId), s, ACTIVE_SESSION_CEILING.perSession)),
+      ]);
+      return OK;
+    } catch (error) {
+      if (cancellationCodes(error)?.includes("ConditionalCheckFailed")) return { ok: false, error: sessionCeilingExceeded(now.getTime()) };
+      throw error;
+    }
   }
 
   /** For the worker's apply transaction: the op leaves the pending count exactly once. */

@@ -1,8 +1,8 @@
 import { randomUUID } from "node:crypto";
 import type { HandoffRequest, HandoffResponse } from "@paysync/core/api";
 import { NotFoundError } from "@paysync/core/errors";
-import type { DeviceStore, EntityStore, PayloadCipher } from "@paysync/core/ports";
-import { ACTIVE_SESSION_WINDOW_MS, checkOpPayloadSize, devicePriority } from "@paysync/core/sync";
+import type { DeviceStore, EntityStore, PayloadCipher, UsageLimitsStore } from "@paysync/core/ports";
+import { ACTIVE_SESSION_WINDOW_MS, checkOpPayloadSize, devicePriority, jsonByteLength } from "@paysync/core/sync";
 import type { OpApplier } from "./op-applier.js";
 
 const ENTITY_TYPE = "therapeutic_session";
@@ -14,13 +14,14 @@ export interface HandoffPorts {
   applier: OpApplier;
   devices: DeviceStore;
   entities: EntityStore;
+  limits: UsageLimitsStore;
   cipher: PayloadCipher;
 }
 
 /**
  * Session handoff: the snapshot becomes the next version of the `therapeutic_session`
  * entity (encrypted, history kept), delivered as a priority-8 change to the target device
- * only, in the request — no lane, no limit. The target device counts as in an active
+ * only, in the request — no lane, no tier limit (only the active-session ceiling). The target device counts as in an active
  * session for {@link ACTIVE_SESSION_WINDOW_MS} (device priority, premium escalation); the
  * source device's session ends.
  *
@@ -38,6 +39,8 @@ export class HandoffService {
     const from = registered.find((d) => d.deviceId === request.fromDeviceId);
     const to = registered.find((d) => d.deviceId === request.toDeviceId);
     if (!from || !to) throw new NotFoundError("Device not found");
+    const ceiling = await this.ports.limits.chargeSessionUse(userKey, [{ entityType: ENTITY_TYPE, entityId: sessionId, ops: 1, bytes: jsonByteLength(request.snapshot) }], now);
+    if (!ceiling.ok) throw ceiling.error;
     const payloadCipherText = await cipher.encrypt(request.snapshot, { userKey, entityType: ENTITY_TYPE });
     const extraWrites = [
       devices.sessionWrite(userKey, to.deviceId, sessionId, now.getTime() + ACTIVE_SESSION_WINDOW_MS),

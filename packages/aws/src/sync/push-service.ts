@@ -1,7 +1,9 @@
 import type { SyncOp, SyncOpResult } from "@paysync/core/api";
 import type { CrisisOpEntityType, CrisisOps } from "@paysync/core/crisis/ops";
 import { DependencyError, NotFoundError, type LimitExceededError } from "@paysync/core/errors";
-import type { DeviceRecord, DeviceStore, EntityStore, LaneMessage, LaneSink, PayloadCipher, TierSource, UsageLimitsStore } from "@paysync/core/ports";
+import type {
+  DeviceRecord, DeviceStore, EntityStore, LaneMessage, LaneSink, PayloadCipher, SessionUse, TierSource, UsageLimitsStore,
+} from "@paysync/core/ports";
 import {
   assertCrisisPayloads, assertPayloadSizes, checkPushBytes, devicePriority, messageGroupId, planPush, pushAnswer,
   refuse, rejectedResult, shardFor, type PlannedOp, type PushAnswer, type SyncLane,
@@ -41,7 +43,8 @@ export interface PushPorts {
  * Order: 413 and crisis-payload 400s first (nothing applied); crisis ops, applied in request
  * order; then the request-level byte limits (push size, daily data, bandwidth) for the ops
  * below priority 8; then their offline-queue slots, in request order; priority-8 ops go to
- * the realtime lane with no limit at all.
+ * the realtime lane, never throttled, counted only against the generous active-session ceiling
+ * (`ACTIVE_SESSION_CEILING`: storage through a session entity is bounded, its speed is not).
  *
  * @example
  * const { results, answer } = await pushService.push({ userKey, deviceId, ops, receivedAt: new Date() });
@@ -83,7 +86,10 @@ export class PushService {
     // lane's deduplication id (the opId) and the applier's op record keep it exactly once.
     const resent = new Set(admitted.alreadyPending.filter((id) => !applied.has(id)));
     const holdsSlot = (opId: string) => reserved.has(opId) || resent.has(opId);
-    const toSend = firsts.filter((p) => holdsSlot(p.op.opId) || (exempt.includes(p) && !applied.has(p.op.opId)));
+    const freshExempt = exempt.filter((p) => !applied.has(p.op.opId));
+    const ceiling = await this.limits.chargeSessionUse(userKey, sessionUses(freshExempt), receivedAt);
+    if (!ceiling.ok) refuse(refusals, freshExempt, ceiling.error);
+    const toSend = firsts.filter((p) => holdsSlot(p.op.opId) || (freshExempt.includes(p) && ceiling.ok));
 
     const messages = await Promise.all(toSend.map((p) => this.laneMessage(userKey, device, policy, p, holdsSlot(p.op.opId), receivedAt)));
     const { failed } = await this.ports.lanes.publish(messages);
@@ -93,7 +99,7 @@ export class PushService {
     }
     // A resent op keeps its `duplicate` answer: it was accepted before, whatever that attempt heard.
     for (const p of toSend) results[p.index] = { opId: p.op.opId, status: resent.has(p.op.opId) ? "duplicate" : "queued", priority: p.priority, lane: p.lane };
-    for (const p of limited) {
+    for (const p of [...limited, ...freshExempt]) {
       const error = refusals.get(p.op.opId);
       if (error) results[p.index] = rejectedResult(p, error);
     }
@@ -150,4 +156,17 @@ export class PushService {
     };
     return { lane: p.lane as SyncLane, groupId: messageGroupId(userKey, shardFor(op.entityId, policy.maxConcurrentOps)), message };
   }
+}
+
+/** The priority-8 ops of a request, per session entity: what the active-session ceiling counts. */
+function sessionUses(ops: readonly PlannedOp[]): SessionUse[] {
+  const bySession = new Map<string, SessionUse>();
+  for (const p of ops) {
+    const key = `${p.op.entityType}#${p.op.entityId}`;
+    const use = bySession.get(key) ?? { entityType: p.op.entityType, entityId: p.op.entityId, ops: 0, bytes: 0 };
+    use.ops += 1;
+    use.bytes += p.bytes;
+    bySession.set(key, use);
+  }
+  return [...bySession.values()];
 }

@@ -196,3 +196,23 @@ export function offlineQueueExceeded(policy: TierPolicy): LimitExceededError {
     `At most ${policy.offlineQueueLimit} ops may wait to be applied on your plan`,
   );
 }
+
+/**
+ * Active therapeutic sessions (priority 8) are never throttled and never wait for a tier's
+ * limits — but storage through them is bounded, or a session entity becomes a free unlimited
+ * store. The ceilings are far above what a real session writes (a 60-minute MBCT session that
+ * saves its state every 5 s is 720 ops of a few KiB), per session and per user, per UTC day.
+ */
+export const ACTIVE_SESSION_CEILING = {
+  perSession: { ops: 1_000, bytes: 10 * 1024 * 1024 },
+  perUser: { ops: 5_000, bytes: 50 * 1024 * 1024 },
+} as const;
+
+/** The refusal of the active-session ceiling: Retry-After runs to the next UTC midnight. */
+export function sessionCeilingExceeded(nowMs: number): LimitExceededError {
+  return new LimitExceededError(
+    "session_ceiling",
+    secondsUntilNextUtcMidnight(nowMs),
+    "This session wrote more today than any real session does; it resets at 00:00 UTC",
+  );
+}
