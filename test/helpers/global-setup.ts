@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import type { TestProject } from "vitest/node";
 import type { RuntimeState } from "@paysync/local/runtime";
 import type { LocalSecrets } from "@paysync/local/settings";
@@ -24,13 +24,20 @@ const ROOT = resolve(import.meta.dirname, "../..");
 export const TEST_OUTPUT_DIR = join(ROOT, ".test-output");
 
 /** Starts the real local runtime once, as `npm start` would, for every integration test file. */
-export async function startRuntimeProcess(dataDir: string, logFile: string, extraEnv: Record<string, string> = {}) {
+/**
+ * `npm start` in a child process. `ownProcessGroup`: as in a terminal, where Ctrl-C signals the
+ * runtime and its emulators at once (stop it with `stopRuntimeProcess(child, { group: true })`).
+ */
+export async function startRuntimeProcess(dataDir: string, logFile: string, extraEnv: Record<string, string> = {}, options: { ownProcessGroup?: boolean } = {}) {
+  // The bench runs on a fresh clone too, before any test has made the output folder.
+  mkdirSync(dirname(logFile), { recursive: true });
   const log = createWriteStream(logFile, { flags: "a" });
   // The project's own Node 22 (the `node` devDependency), whatever Node runs vitest.
   const child = spawn(join(ROOT, "node_modules/.bin/node"), [join(ROOT, "node_modules/tsx/dist/cli.mjs"), "--disable-warning=ExperimentalWarning", "packages/local/src/main.ts"], {
     cwd: ROOT,
     env: { ...process.env, PORT: "0", PAYSYNC_DATA_DIR: dataDir, PAYSYNC_SCHEDULER: "off", ...extraEnv },
     stdio: ["ignore", "pipe", "pipe"],
+    detached: options.ownProcessGroup === true,
   });
   child.stdout.pipe(log);
   child.stderr.pipe(log);
@@ -47,12 +54,14 @@ export async function startRuntimeProcess(dataDir: string, logFile: string, extr
   return { child, baseUrl };
 }
 
-export function stopRuntimeProcess(child: ChildProcess): Promise<void> {
+export function stopRuntimeProcess(child: ChildProcess, options: { group?: boolean } = {}): Promise<void> {
   if (child.exitCode !== null) return Promise.resolve();
   return new Promise((done) => {
     const timer = setTimeout(() => child.kill("SIGKILL"), 15_000);
     child.once("exit", () => { clearTimeout(timer); done(); });
-    child.kill("SIGINT");
+    // A terminal's Ctrl-C signals the whole process group: the emulators too.
+    if (options.group && child.pid !== undefined) process.kill(-child.pid, "SIGINT");
+    else child.kill("SIGINT");
   });
 }
 

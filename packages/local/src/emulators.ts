@@ -41,6 +41,14 @@ function stopChild(child: ChildProcess): Promise<void> {
 }
 
 /**
+ * Set when this process is asked to stop: Ctrl-C in a terminal signals the whole process
+ * group, so the emulators die of the same SIGINT before the runtime gets to stop them — an
+ * exit then is the shutdown, not a crash to report and restart.
+ */
+let shuttingDown = false;
+for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => { shuttingDown = true; });
+
+/**
  * Keeps a child process running on a fixed port: when it dies unexpectedly (a crash, or a
  * fault test killing it) it is started again on the same port and data, so clients recover
  * with retries instead of a restart of everything.
@@ -53,8 +61,12 @@ function supervise(name: string, port: number, start: () => Promise<ChildProcess
     child = current;
     current.once("exit", () => {
       if (stopping || child !== current) return;
-      log(`${name} exited unexpectedly; restarting it on port ${port}`);
-      setTimeout(() => { launch().catch((error: unknown) => log(`${name} did not restart: ${(error as Error).message}`)); }, 200);
+      // Decided a moment later: the signal that killed the child may reach this process second.
+      setTimeout(() => {
+        if (stopping || shuttingDown) return;
+        log(`${name} exited unexpectedly; restarting it on port ${port}`);
+        launch().catch((error: unknown) => log(`${name} did not restart: ${(error as Error).message}`));
+      }, 200);
     });
   };
   return launch().then(() => ({

@@ -13,6 +13,15 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/** Whether nothing listens on this loopback port yet (a quick bind, released at once). */
+export async function portIsFree(port: number): Promise<boolean> {
+  return new Promise((resolveFree) => {
+    const server = createServer();
+    server.once("error", () => resolveFree(false));
+    server.listen(port, "127.0.0.1", () => server.close(() => resolveFree(true)));
+  });
+}
+
 /** Resolves when something accepts TCP connections on the port, or rejects after the timeout. */
 export async function waitForPort(port: number, timeoutMs: number, isAlive: () => boolean = () => true): Promise<void> {
   const { connect } = await import("node:net");

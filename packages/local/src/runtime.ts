@@ -2,6 +2,7 @@ import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { startEmulators, StartupError, type Emulators } from "./emulators.js";
 import { handlerEnvironment, type Endpoints } from "./environment.js";
+import { portIsFree } from "./free-port.js";
 import { threadHost } from "./function-host.js";
 import { startGateway, type ExtraRoute } from "./gateway.js";
 import { startPollers } from "./pollers.js";
@@ -45,6 +46,8 @@ function isAlive(pid: number): boolean {
   }
 }
 
+const portInUse = (port: number) => new StartupError(`Port ${port} is already in use; set PORT to a free port (e.g. PORT=3001 npm start).`);
+
 export function runtimeStateFile(dataDir: string): string {
   return join(dataDir, "runtime.json");
 }
@@ -66,6 +69,8 @@ export async function startRuntime(settings: LocalSettings, options: RuntimeOpti
   if (running && running.pid !== process.pid) {
     throw new StartupError(`Another paysync (pid ${running.pid}) is using ${settings.dataDir}; stop it or set PAYSYNC_DATA_DIR.`);
   }
+  // A busy port is told at once, not after the emulators took their seconds to start.
+  if (settings.port !== 0 && !(await portIsFree(settings.port))) throw portInUse(settings.port);
   let emulators: Emulators | undefined;
   try {
     emulators = await startEmulators(settings.dataDir, log);
@@ -80,9 +85,7 @@ export async function startRuntime(settings: LocalSettings, options: RuntimeOpti
     try {
       gateway = await startGateway({ port: settings.port, host, jwtSecret: settings.secrets.jwtSecret, extraRoutes: [openApiRoute, localOpsRoute(settings.secrets.adminToken, endpoints.sqs), ...(options.extraRoutes ?? [])] });
     } catch (error) {
-      if ((error as { code?: string }).code === "EADDRINUSE") {
-        throw new StartupError(`Port ${settings.port} is already in use; set PORT to a free port (e.g. PORT=3001 npm start).`);
-      }
+      if ((error as { code?: string }).code === "EADDRINUSE") throw portInUse(settings.port);
       throw error;
     }
     const pollers = startPollers({
