@@ -107,6 +107,18 @@ describe.skipIf(!hasChromium)("the ops dashboard in headless Chromium", () => {
     expect(await page.locator("#crisis-histogram .bar").count()).toBe(7);
   });
 
+  it("fits the Queues and Apply-latency tables in their panels at 1400 px, status and breaches columns included", async () => {
+    // Act
+    await page.setViewportSize({ width: 1400, height: 900 });
+    const overflow = await page.evaluate(() => ["lanes", "apply"].map((id) => {
+      const panel = document.getElementById(id)!;
+      return { id, hidden: panel.scrollWidth - panel.clientWidth };
+    }));
+
+    // Assess
+    expect(overflow).toEqual([{ id: "lanes", hidden: 0 }, { id: "apply", hidden: 0 }]);
+  });
+
   it("logged no console error, page error or failed request while it ran", () => {
     // Assess
     expect(problems).toEqual([]);
