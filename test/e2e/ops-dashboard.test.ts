@@ -110,10 +110,9 @@ describe.skipIf(!hasChromium)("the ops dashboard in headless Chromium", () => {
   it("fits the Queues and Apply-latency tables in their panels at 1400 px, status and breaches columns included", async () => {
     // Act
     await page.setViewportSize({ width: 1400, height: 900 });
-    const overflow = await page.evaluate(() => ["lanes", "apply"].map((id) => {
-      const panel = document.getElementById(id)!;
-      return { id, hidden: panel.scrollWidth - panel.clientWidth };
-    }));
+    const overflow = await Promise.all(["lanes", "apply"].map(async (id) => ({
+      id, hidden: await page.locator(`#${id}`).evaluate((panel: { scrollWidth: number; clientWidth: number }) => panel.scrollWidth - panel.clientWidth),
+    })));
 
     // Assess
     expect(overflow).toEqual([{ id: "lanes", hidden: 0 }, { id: "apply", hidden: 0 }]);
