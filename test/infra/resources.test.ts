@@ -104,7 +104,7 @@ const LANES: [lane: string, batchSize: number, maxReceiveCount: number, visibili
   //  lane          batch  receives  visibility  concurrency  consumer
   ["Realtime",     1,     5,        30,         50,          "SyncWorker"],
   ["Standard",     5,     5,        60,         20,          "SyncWorker"],
-  ["Background",   10,    5,        120,        5,           "SyncWorker"],
+  ["Background",   10,    5,        120,        10,          "SyncWorker"],
   ["Webhooks",     10,    8,        60,         10,          "WebhookWorker"],
 ];
 
@@ -181,6 +181,20 @@ describe("lanes", () => {
     synth.templates.queues.resourceCountIs("AWS::Lambda::EventSourceMapping", LANES.length);
     expect(() => findFunction(synth.app, "SyncWorker")).not.toThrow();
     expect(() => findFunction(synth.app, "WebhookWorker")).not.toThrow();
+  });
+
+  it.each([
+    ["SyncWorker", 50 + 20 + 10],
+    ["WebhookWorker", 10],
+  ])("reserves for %s the sum of its lanes' maximum concurrency (%i), so API traffic cannot throttle it", (consumer, reserved) => {
+    // Prepare
+    const fn = findFunction(synth.app, consumer);
+
+    // Act
+    const props = (synth.templates.queues.toJSON().Resources as Record<string, Resource>)[logicalIdOf(fn, fn.stack)]!.Properties;
+
+    // Assess
+    expect(props.ReservedConcurrentExecutions).toBe(reserved);
   });
 });
 
