@@ -279,7 +279,7 @@ export function appSyncCostPerMillion(
   });
 }
 
-// ── Estimates until `npm run bench` measures them (derivations in docs/SCALE.md §6) ────────────
+// ── Estimates until `npm run bench` measures them (derivations in docs/SCALE.md §6.2) ────────────
 
 /** A basic-tier user with 1.6 devices pushing 1 KB mood entries and check-ins to the standard lane. */
 export const BASIC_STANDARD_LANE: SyncWorkload = {
@@ -292,7 +292,7 @@ export const BASIC_STANDARD_LANE: SyncWorkload = {
   memoryMb: { push: 512, worker: 512, pull: 512 },
 };
 
-/** Estimated counts (to be measured by `npm run bench`); each derived line by line in SCALE.md §6. */
+/** Estimated counts (to be measured by `npm run bench`); each derived line by line in docs/SCALE.md §6.2. */
 export const ESTIMATED_COUNTS: MeasuredCounts = {
   push: {
     writeUnits: 18.5, readUnits: 3, itemWrites: 7.5, itemReads: 6.6, itemDeletes: 0,
