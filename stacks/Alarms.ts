@@ -4,8 +4,10 @@ import * as actions from "aws-cdk-lib/aws-cloudwatch-actions";
 import * as sns from "aws-cdk-lib/aws-sns";
 import { use, type StackContext } from "sst/constructs";
 import type { CrisisRoute } from "@paysync/aws/crisis/crisis-telemetry";
-import { CRISIS_CAPACITY, METRICS_NAMESPACE } from "@paysync/aws/resources";
+import { CRISIS_CAPACITY, METRICS_NAMESPACE, TABLES, type FunctionId, type TableId } from "@paysync/aws/resources";
+import { Api } from "./Api.js";
 import { Queues } from "./Queues.js";
+import { Storage } from "./Storage.js";
 
 /**
  * The crisis metrics carry three dimensions: `service` (Powertools adds its service name to
@@ -34,13 +36,22 @@ function crisisMetrics(stage: string, metricName: string, statistic: string): Re
   );
 }
 
+const CRISIS: FunctionId = "Crisis";
+
+/** Sustained, not a blip: at least one in 3 of 5 consecutive minutes. */
+const SUSTAINED = { period: Duration.minutes(1), evaluationPeriods: 5, datapointsToAlarm: 3 } as const;
+
 /**
  * What operators are paged for: a dead-lettered message on any lane, a lane falling behind,
- * and the crisis path missing its SLO. Every alarm notifies one SNS topic (subscribe a pager
- * or an email to it; `PAYSYNC_ALARM_EMAIL` subscribes one at deploy).
+ * the crisis path missing its SLO or throttled, a lane consumer throttled, and a table or index
+ * throttling writes — the first limit the design meets as it grows (docs/SCALE.md §7). Every
+ * alarm notifies one SNS topic (subscribe a pager or an email to it; `PAYSYNC_ALARM_EMAIL`
+ * subscribes one at deploy).
  */
 export function Alarms({ stack }: StackContext) {
-  const { lanes } = use(Queues);
+  const { lanes, consumers } = use(Queues);
+  const { functions } = use(Api);
+  const { tables } = use(Storage);
   const topic = new sns.Topic(stack, "AlarmTopic", { displayName: "paysync alarms" });
   if (process.env.PAYSYNC_ALARM_EMAIL) {
     new sns.Subscription(stack, "AlarmEmail", {
@@ -109,6 +120,56 @@ export function Alarms({ stack }: StackContext) {
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     }),
   );
+
+  // A throttled crisis call is a person in crisis who got an error: page on the first one.
+  const crisis = functions.get(CRISIS);
+  if (!crisis) throw new Error(`No ${CRISIS} function to watch`);
+  alarms.push(new cloudwatch.Alarm(stack, "CrisisThrottleAlarm", {
+    alarmDescription: `The crisis function was throttled: its ${CRISIS_CAPACITY.reservedConcurrency} reserved executions were all busy`,
+    metric: crisis.metricThrottles({ period: Duration.minutes(1), statistic: cloudwatch.Stats.SUM }),
+    threshold: 1,
+    comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+    evaluationPeriods: 1,
+    treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+  }));
+
+  // Consumers reserve the sum of their lanes' caps, so a throttle means a cap outgrew the
+  // reservation; throttled receives walk messages towards the dead-letter queues.
+  for (const [id, consumer] of consumers) {
+    alarms.push(new cloudwatch.Alarm(stack, `${id}ThrottleAlarm`, {
+      alarmDescription: `The ${id} lane consumer is being throttled: messages are redelivered towards their DLQ`,
+      metric: consumer.metricThrottles({ period: SUSTAINED.period, statistic: cloudwatch.Stats.SUM }),
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: SUSTAINED.evaluationPeriods,
+      datapointsToAlarm: SUSTAINED.datapointsToAlarm,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    }));
+  }
+
+  // On-demand tables throttle at a hot partition (1,000 write units/s), an index partition or
+  // the table's throughput limits; an index that throttles also throttles its table's writes.
+  for (const [tableId, table] of Object.entries(tables) as [TableId, (typeof tables)[TableId]][]) {
+    const targets: [string, Record<string, string>][] = [
+      [tableId, { TableName: table.tableName }],
+      ...Object.keys(TABLES[tableId].globalIndexes).map((index): [string, Record<string, string>] =>
+        [`${tableId}${index[0]!.toUpperCase()}${index.slice(1)}`, { TableName: table.tableName, GlobalSecondaryIndexName: index }]),
+    ];
+    for (const [name, dimensionsMap] of targets) {
+      alarms.push(new cloudwatch.Alarm(stack, `${name}WriteThrottleAlarm`, {
+        alarmDescription: `${name}: DynamoDB is throttling writes (hot partition or throughput limit; docs/SCALE.md)`,
+        metric: new cloudwatch.Metric({
+          namespace: "AWS/DynamoDB", metricName: "WriteThrottleEvents", dimensionsMap,
+          statistic: cloudwatch.Stats.SUM, period: SUSTAINED.period,
+        }),
+        threshold: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        evaluationPeriods: SUSTAINED.evaluationPeriods,
+        datapointsToAlarm: SUSTAINED.datapointsToAlarm,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      }));
+    }
+  }
 
   // The audit trail: an entry that could not be written, or a chain that no longer verifies.
   for (const [id, metricName, description] of [

@@ -6,6 +6,7 @@ import {
   LANE_CONSUMER,
   LANE_FIFO_MODE,
   LANES,
+  laneConsumerReservedConcurrency,
   MAX_LANE_MESSAGE_BYTES,
   queueName,
   type FunctionId,
@@ -16,7 +17,9 @@ import { Storage } from "./Storage.js";
 
 /**
  * The SQS FIFO lanes of LANES, each KMS-encrypted with a FIFO dead-letter queue, and their
- * consumer functions (one function per LANE_CONSUMER id, even when it serves several lanes).
+ * consumer functions (one function per LANE_CONSUMER id, even when it serves several lanes),
+ * each with concurrency reserved for the sum of its lanes' caps, so API traffic cannot
+ * throttle them.
  */
 export function Queues({ stack, app }: StackContext) {
   const storage = use(Storage);
@@ -61,7 +64,9 @@ export function Queues({ stack, app }: StackContext) {
     assertVisibilityCoversTimeout(lane.definition, FUNCTIONS[consumerId]);
     let consumer = consumers.get(consumerId);
     if (!consumer) {
-      consumer = createFunction(stack, consumerId, { ...storage, lanes });
+      consumer = createFunction(stack, consumerId, { ...storage, lanes }, {
+        reservedConcurrentExecutions: laneConsumerReservedConcurrency(consumerId),
+      });
       consumers.set(consumerId, consumer);
     }
     consumeLane(consumer, lane, storage.key);

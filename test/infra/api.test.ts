@@ -73,7 +73,7 @@ describe("HTTP API", () => {
     expect(integrationTarget(route)).toEqual(expectedTarget);
   });
 
-  it("keeps two warm crisis instances on the live alias and reserves 20 executions for crisis alone", () => {
+  it("keeps five warm crisis instances on the live alias and reserves 50 executions for crisis alone", () => {
     // Prepare
     const crisis = findFunction(synth.app, "Crisis");
     const crisisId = logicalIdOf(crisis, crisis.stack);
@@ -85,12 +85,12 @@ describe("HTTP API", () => {
     // Assess
     expect(alias).toMatchObject({
       FunctionName: { Ref: crisisId },
-      ProvisionedConcurrencyConfig: { ProvisionedConcurrentExecutions: 2 },
+      ProvisionedConcurrencyConfig: { ProvisionedConcurrentExecutions: 5 },
     });
-    expect(fn).toMatchObject({ ReservedConcurrentExecutions: 20 });
+    expect(fn).toMatchObject({ ReservedConcurrentExecutions: 50 });
   });
 
-  it("reserves concurrency for the crisis function only", () => {
+  it("reserves concurrency, among the API's functions, for the crisis function only", () => {
     // Act
     const reserved = resources("AWS::Lambda::Function")
       .filter(([, props]) => props.ReservedConcurrentExecutions !== undefined)

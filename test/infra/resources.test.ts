@@ -104,7 +104,7 @@ const LANES: [lane: string, batchSize: number, maxReceiveCount: number, visibili
   //  lane          batch  receives  visibility  concurrency  consumer
   ["Realtime",     1,     5,        30,         50,          "SyncWorker"],
   ["Standard",     5,     5,        60,         20,          "SyncWorker"],
-  ["Background",   10,    5,        120,        5,           "SyncWorker"],
+  ["Background",   10,    5,        120,        10,          "SyncWorker"],
   ["Webhooks",     10,    8,        60,         10,          "WebhookWorker"],
 ];
 
@@ -182,6 +182,20 @@ describe("lanes", () => {
     expect(() => findFunction(synth.app, "SyncWorker")).not.toThrow();
     expect(() => findFunction(synth.app, "WebhookWorker")).not.toThrow();
   });
+
+  it.each([
+    ["SyncWorker", 50 + 20 + 10],
+    ["WebhookWorker", 10],
+  ])("reserves for %s the sum of its lanes' maximum concurrency (%i), so API traffic cannot throttle it", (consumer, reserved) => {
+    // Prepare
+    const fn = findFunction(synth.app, consumer);
+
+    // Act
+    const props = (synth.templates.queues.toJSON().Resources as Record<string, Resource>)[logicalIdOf(fn, fn.stack)]!.Properties;
+
+    // Assess
+    expect(props.ReservedConcurrentExecutions).toBe(reserved);
+  });
 });
 
 // prettier-ignore
@@ -218,6 +232,39 @@ function queueAlarms(queue: string): Record<string, unknown>[] {
       return dimension.Name === "QueueName" && synth.refersTo(synth.stacks.alarms.stackName, dimension.Value) === queue;
     });
 }
+
+/** The value another stack exported under the name an alarm's `Fn::ImportValue` names. */
+function imported(value: unknown): unknown {
+  const name = (value as { "Fn::ImportValue"?: unknown })["Fn::ImportValue"];
+  for (const template of synth.byStackName.values()) {
+    const outputs = (template.toJSON() as { Outputs?: Record<string, { Value: unknown; Export?: { Name: unknown } }> }).Outputs ?? {};
+    const found = Object.values(outputs).find((output) => output.Export?.Name === name);
+    if (found) return found.Value;
+  }
+  return value;
+}
+
+/** Alarms on a Lambda metric of one function (by its FunctionName dimension). */
+function functionAlarms(metricName: string, fnId: string): Record<string, unknown>[] {
+  const fn = findFunction(synth.app, fnId);
+  return alarmOn({ Namespace: "AWS/Lambda", MetricName: metricName }).filter((alarm) => {
+    const dimensions = alarm.Dimensions as { Name: string; Value: unknown }[];
+    return dimensions.length === 1 && dimensions[0]!.Name === "FunctionName" &&
+      JSON.stringify(imported(dimensions[0]!.Value)) === JSON.stringify({ Ref: logicalIdOf(fn, fn.stack) });
+  });
+}
+
+// prettier-ignore
+const WRITE_THROTTLE_ALARMS: [table: string, index: string | undefined][] = [
+  ["Sync",     undefined],
+  ["Sync",     "gsi1"],
+  ["Payments", undefined],
+  ["Payments", "gsi1"],
+  ["Audit",    undefined],
+];
+
+/** Sustained: at least one throttle in 3 of 5 one-minute periods. */
+const SUSTAINED = { Period: 60, EvaluationPeriods: 5, DatapointsToAlarm: 3, Threshold: 1, ComparisonOperator: "GreaterThanOrEqualToThreshold", Statistic: "Sum" };
 
 describe("scheduled jobs", () => {
   it("has a rule for every job and no other", () => {
@@ -305,6 +352,36 @@ describe("alarms", () => {
     }
   });
 
+  it("a single throttled crisis call raises an alarm within the minute", () => {
+    // Act
+    const alarms = functionAlarms("Throttles", "Crisis");
+
+    // Assess
+    expect(alarms).toHaveLength(1);
+    expect(alarms[0]).toMatchObject({ Period: 60, EvaluationPeriods: 1, Threshold: 1, ComparisonOperator: "GreaterThanOrEqualToThreshold", Statistic: "Sum" });
+  });
+
+  it.each(["SyncWorker", "WebhookWorker"])("sustained throttling of the %s lane consumer raises an alarm", (consumer) => {
+    // Act
+    const alarms = functionAlarms("Throttles", consumer);
+
+    // Assess
+    expect(alarms).toHaveLength(1);
+    expect(alarms[0]).toMatchObject(SUSTAINED);
+  });
+
+  it.each(WRITE_THROTTLE_ALARMS)("sustained write throttling on the %s table (index %s) raises an alarm", (table, index) => {
+    // Act
+    const alarms = alarmOn({ Namespace: "AWS/DynamoDB", MetricName: "WriteThrottleEvents" }).filter((alarm) => {
+      const dimensions = Object.fromEntries((alarm.Dimensions as { Name: string; Value: unknown }[]).map((d) => [d.Name, d.Value]));
+      return synth.refersTo(synth.stacks.alarms.stackName, dimensions.TableName) === `table:${table}` && dimensions.GlobalSecondaryIndexName === index;
+    });
+
+    // Assess
+    expect(alarms).toHaveLength(1);
+    expect(alarms[0]).toMatchObject(SUSTAINED);
+  });
+
   it("every alarm notifies the operators' topic when it fires and when it clears", () => {
     // Prepare
     const [topicId] = Object.keys(synth.templates.alarms.findResources("AWS::SNS::Topic"));
@@ -313,8 +390,9 @@ describe("alarms", () => {
     const alarms = alarmOn({});
 
     // Assess
-    // Two per lane, two for the crisis path, three for the audit trail.
-    expect(alarms).toHaveLength(LANE_ALARMS.length * 2 + 5);
+    // Two per lane, three for the crisis path, three for the audit trail, one per lane consumer,
+    // one per table and per index.
+    expect(alarms).toHaveLength(LANE_ALARMS.length * 2 + 3 + 3 + 2 + WRITE_THROTTLE_ALARMS.length);
     for (const alarm of alarms) {
       expect(alarm.AlarmActions).toEqual([{ Ref: topicId }]);
       expect(alarm.OKActions).toEqual([{ Ref: topicId }]);

@@ -88,7 +88,7 @@ export const LANES = {
   },
   Background: {
     id: "Background", handler: SYNC_WORKER, batchSize: 10, maxBatchingWindowSeconds: 5,
-    maxConcurrency: 5, visibilityTimeoutSeconds: 120, maxReceiveCount: 5,
+    maxConcurrency: 10, visibilityTimeoutSeconds: 120, maxReceiveCount: 5,
     dlqAlarmThreshold: 1, depthAlarmThreshold: 10_000,
   },
   Webhooks: {
@@ -167,10 +167,15 @@ export type SecretName = (typeof SECRETS)[number];
 export const PARAMETERS = ["KMS_KEY_ARN", "PRICE_TIERS"] as const;
 export type ParameterName = (typeof PARAMETERS)[number];
 
-/** Crisis function capacity: warm instances and a reserved slice no other load can take. */
+/**
+ * Crisis function capacity: warm instances and a reserved slice no other load can take (sizes
+ * derived in docs/SCALE.md §4: at 1 M monthly users the evening peak needs 0.55 concurrent
+ * crisis calls on average; 5 warm instances leave a cold start to fewer than 0.1 % of peak
+ * calls even at twice that load, and 50 reserved absorb a few users' retry storms at once).
+ */
 export const CRISIS_CAPACITY = {
-  provisionedConcurrency: 2,
-  reservedConcurrency: 20,
+  provisionedConcurrency: 5,
+  reservedConcurrency: 50,
   /** The SPEC target; a call slower than this is an SLO breach. */
   latencyTargetMs: 200,
   /** The alarm's p99 threshold, below the target so we hear before users feel it. */
@@ -317,3 +322,14 @@ export const ROUTES: readonly RouteDefinition[] = API_ROUTES.map(({ route, funct
 export const LANE_CONSUMER: Record<LaneId, FunctionId> = {
   Realtime: "SyncWorker", Standard: "SyncWorker", Background: "SyncWorker", Webhooks: "WebhookWorker",
 };
+
+/**
+ * Concurrency reserved for a lane consumer: the sum of its lanes' `maxConcurrency`. Lambda's
+ * advice for SQS event sources: without it, HTTP traffic can take the account's unreserved pool,
+ * the consumer is throttled, and throttled receives count towards a message's trips to the DLQ.
+ */
+export function laneConsumerReservedConcurrency(consumer: FunctionId): number {
+  return (Object.keys(LANE_CONSUMER) as LaneId[])
+    .filter((lane) => LANE_CONSUMER[lane] === consumer)
+    .reduce((total, lane) => total + LANES[lane].maxConcurrency, 0);
+}
