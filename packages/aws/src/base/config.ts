@@ -19,6 +19,9 @@ const values = Config as unknown as Record<string, string | undefined>;
 
 const read = new Map<string, string>();
 
+/** Set by the stacks (and the local runtime) on the functions that poke devices. */
+export const REALTIME_ENDPOINT_VARIABLE = "PAYSYNC_REALTIME_ENDPOINT";
+
 function bound(kind: string, name: string, lookup: () => string | undefined): string {
   const cacheKey = `${kind}:${name}`;
   const cached = read.get(cacheKey);
@@ -40,6 +43,11 @@ export const config = {
   deadLetterQueue: (lane: LaneId): string => bound("queue", `${lane}Dlq`, () => queues[`${lane}Dlq`]?.queueUrl),
   secret: (name: SecretName): string => bound("secret", name, () => values[name]),
   parameter: (name: ParameterName): string => bound("parameter", name, () => values[name]),
+  /**
+   * The WebSocket API's management endpoint, set only for the functions that poke devices
+   * (`pokes` in FUNCTIONS); `undefined` elsewhere, and those functions post no pokes.
+   */
+  realtimeEndpoint: (): string | undefined => process.env[REALTIME_ENDPOINT_VARIABLE] || undefined,
   /** The deployment stage (`local` on a laptop). */
   stage: (): string => process.env.SST_STAGE ?? "local",
 };

@@ -3,7 +3,7 @@ import type { CrisisOpEntityType, CrisisOps } from "@paysync/core/crisis/ops";
 import { DependencyError, NotFoundError, type LimitExceededError } from "@paysync/core/errors";
 import type { DeviceRecord, DeviceStore, EntityStore, LaneMessage, LaneSink, PayloadCipher, TierSource, UsageLimitsStore } from "@paysync/core/ports";
 import {
-  assertCrisisPayloads, assertPayloadSizes, checkPushBytes, devicePriority, messageGroupId, planPush, pushAnswer,
+  assertCrisisPayloads, assertPayloadSizes, checkPushBytes, devicePriority, messageGroupId, planPush, pokesEveryChange, pushAnswer,
   refuse, rejectedResult, shardFor, type PlannedOp, type PushAnswer, type SyncLane,
 } from "@paysync/core/sync";
 import type { SyncOpMessage } from "@paysync/core/sync/op-message";
@@ -146,7 +146,7 @@ export class PushService {
       clientTime: p.clientTime, priority: p.priority,
       payloadCipher: op.action === "delete" || op.payload === undefined ? null : await this.ports.cipher.encrypt(op.payload, { userKey, entityType: op.entityType }),
       conflictResolution: policy.conflictResolution, crossDeviceSync: policy.crossDeviceSync,
-      enqueuedAtMs: Date.now(), pendingSlot,
+      pokeEveryChange: pokesEveryChange(policy), enqueuedAtMs: Date.now(), pendingSlot,
     };
     return { lane: p.lane as SyncLane, groupId: messageGroupId(userKey, shardFor(op.entityId, policy.maxConcurrentOps)), message };
   }
