@@ -335,6 +335,9 @@ export const REALTIME = {
   routes: { $connect: "RealtimeConnect", $disconnect: "RealtimeDisconnect" },
 } as const satisfies { authorizer: FunctionId; routes: Record<string, FunctionId> };
 
+/** Set by the stacks (and the local runtime) on the functions that poke devices: the management endpoint. */
+export const REALTIME_ENDPOINT_VARIABLE = "PAYSYNC_REALTIME_ENDPOINT";
+
 /** The functions that poke devices (`pokes: true`). */
 export const POKING_FUNCTIONS = (Object.values(FUNCTIONS) as FunctionDefinition[]).filter((fn) => fn.pokes).map((fn) => fn.id as FunctionId);
 

@@ -1,4 +1,4 @@
-import { REALTIME_ENDPOINT_VARIABLE } from "@paysync/aws/base/config";
+import { REALTIME_ENDPOINT_VARIABLE } from "@paysync/aws/resources";
 import type { ProvisionedResources } from "./provision.js";
 import { MANAGEMENT_PATH } from "./realtime.js";
 import { LOCAL_REGION } from "./provision.js";

@@ -1,7 +1,7 @@
 import { Config } from "sst/node/config";
 import { Queue } from "sst/node/queue";
 import { Table } from "sst/node/table";
-import type { LaneId, ParameterName, SecretName, TableId } from "../resources.js";
+import { REALTIME_ENDPOINT_VARIABLE, type LaneId, type ParameterName, type SecretName, type TableId } from "../resources.js";
 
 /**
  * The resources bound to this function, as one typed object. In AWS, SST's bindings (and the
@@ -18,9 +18,6 @@ const queues = Queue as unknown as Record<string, { queueUrl: string } | undefin
 const values = Config as unknown as Record<string, string | undefined>;
 
 const read = new Map<string, string>();
-
-/** Set by the stacks (and the local runtime) on the functions that poke devices. */
-export const REALTIME_ENDPOINT_VARIABLE = "PAYSYNC_REALTIME_ENDPOINT";
 
 function bound(kind: string, name: string, lookup: () => string | undefined): string {
   const cacheKey = `${kind}:${name}`;
