@@ -5,6 +5,7 @@ import { jobsHarness, lambdaContext, tick } from "../helpers/jobs.js";
 import { useRuntime } from "../helpers/runtime.js";
 import { syncClient } from "../helpers/sync.js";
 import { jobRunKey, purgeWatermarkKey } from "@paysync/aws/store/keys";
+import { encodeCursor } from "@paysync/core/sync/cursor";
 
 const rt = useRuntime();
 const sync = syncClient(rt);
@@ -57,9 +58,13 @@ async function userWithWaitingChanges(tier: Tier, now: Date) {
   return user;
 }
 
-/** What the device gets when it finally pulls from the start: `<entityType>@<age>` per change. */
+/**
+ * What the device gets when it finally pulls: `<entityType>@<age>` per change. A cursor below
+ * the purge watermark answers 410 (the device must resync), so it pulls from the watermark on.
+ */
 async function pulledByDevice(user: Awaited<ReturnType<typeof userWithWaitingChanges>>, device: string) {
-  const changes = await sync.pullAll(user.token, user.devices[device]!);
+  const mark = await sync.item(purgeWatermarkKey(user.userKey, user.devices[device]!));
+  const changes = await sync.pullFrom(user.token, user.devices[device]!, encodeCursor((mark?.highestPurgedSeq as number | undefined) ?? 0));
   return changes.map((c) => `${c.entityType}@${String(c.entityId).split("-d")[1]!.replace("_", ".")}`);
 }
 
