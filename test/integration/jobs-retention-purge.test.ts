@@ -5,7 +5,6 @@ import { jobsHarness, lambdaContext, tick } from "../helpers/jobs.js";
 import { useRuntime } from "../helpers/runtime.js";
 import { syncClient } from "../helpers/sync.js";
 import { jobRunKey, purgeWatermarkKey } from "@paysync/aws/store/keys";
-import { encodeCursor } from "@paysync/core/sync/cursor";
 
 const rt = useRuntime();
 const sync = syncClient(rt);
@@ -59,12 +58,12 @@ async function userWithWaitingChanges(tier: Tier, now: Date) {
 }
 
 /**
- * What the device gets when it finally pulls: `<entityType>@<age>` per change. A cursor below
- * the purge watermark answers 410 (the device must resync), so it pulls from the watermark on.
+ * What the device's feed still holds for it: `<entityType>@<age>` per change, in feed order.
+ * (Read from the table: a cursor below the purge watermark answers 410 and the device rebuilds
+ * itself from a snapshot, so the feed's remaining entries are what retention decided.)
  */
 async function pulledByDevice(user: Awaited<ReturnType<typeof userWithWaitingChanges>>, device: string) {
-  const mark = await sync.item(purgeWatermarkKey(user.userKey, user.devices[device]!));
-  const changes = await sync.pullFrom(user.token, user.devices[device]!, encodeCursor((mark?.highestPurgedSeq as number | undefined) ?? 0));
+  const changes = await sync.feed(user.userKey, user.devices[device]!);
   return changes.map((c) => `${c.entityType}@${String(c.entityId).split("-d")[1]!.replace("_", ".")}`);
 }
 
