@@ -224,6 +224,27 @@ describe("bootstrap rules", () => {
   });
 });
 
+describe("registration fences the fan-out", () => {
+  it("sends a commit whose device list predates a registration back to read the devices again", async () => {
+    // Prepare
+    const { token, userKey, devices } = await sync.user("fence", ["phone", "tablet"], "basic");
+    const { wiring } = await import("@paysync/aws/wiring");
+    const feed = wiring.feed();
+    const seenWithTheDevices = await feed.readSeq(userKey);
+    expect((await rt.request("POST", "/v1/devices", { token, body: { deviceId: "late-tablet", platform: "ios" } })).status).toBe(201);
+
+    // Act
+    const attempt = feed.append(userKey, [{
+      entityType: "check_in", entityId: "fenced", version: 1, action: "upsert", payloadCipher: null, priority: 4,
+      originDeviceId: devices.phone!, targetDeviceIds: [devices.tablet!],
+    }], [], new Date(), seenWithTheDevices);
+
+    // Assess
+    await expect(attempt).rejects.toMatchObject({ name: "FanoutMoved" });
+    expect(await sync.feed(userKey, devices.tablet!)).toEqual([]);
+  });
+});
+
 describe("resync", () => {
   it("answers 410 resync_required below the purge watermark, and a pull from scratch converges", async () => {
     // Prepare
