@@ -4,6 +4,7 @@ import { Alarms } from "./stacks/Alarms.js";
 import { Api } from "./stacks/Api.js";
 import { Jobs } from "./stacks/Jobs.js";
 import { Queues } from "./stacks/Queues.js";
+import { Realtime } from "./stacks/Realtime.js";
 import { isEphemeralStage } from "./stacks/stage.js";
 import { Storage } from "./stacks/Storage.js";
 
@@ -29,6 +30,6 @@ export default {
         NODE_OPTIONS: "--enable-source-maps",
       },
     });
-    app.stack(Storage).stack(Queues).stack(Api).stack(Jobs).stack(Alarms);
+    app.stack(Storage).stack(Realtime).stack(Queues).stack(Api).stack(Jobs).stack(Alarms);
   },
 } satisfies SSTConfig;

@@ -1,8 +1,10 @@
 import * as lambda from "aws-cdk-lib/aws-lambda";
 import { Api as HttpApi, use, type ApiRouteProps, type Function, type StackContext } from "sst/constructs";
 import { CRISIS_CAPACITY, ROUTES, type FunctionId } from "@paysync/aws/resources";
+import { jwtAudiences, jwtIssuer } from "./auth.js";
 import { createFunction } from "./grants.js";
 import { Queues } from "./Queues.js";
+import { Realtime } from "./Realtime.js";
 import { Storage } from "./Storage.js";
 
 /** The function that answers crisis routes, warm and with capacity no other load can take. */
@@ -32,11 +34,12 @@ const ACCESS_LOG_FORMAT = JSON.stringify({
 export function Api({ stack }: StackContext) {
   const storage = use(Storage);
   const { lanes } = use(Queues);
+  const { realtime } = use(Realtime);
 
   const functions = new Map<FunctionId, Function>();
   for (const id of new Set(ROUTES.map((route) => route.function))) {
     const props = id === CRISIS ? { reservedConcurrentExecutions: CRISIS_CAPACITY.reservedConcurrency } : {};
-    functions.set(id, createFunction(stack, id, { ...storage, lanes }, props));
+    functions.set(id, createFunction(stack, id, { ...storage, lanes, realtime }, props));
   }
 
   const crisis = functions.get(CRISIS);
@@ -61,11 +64,7 @@ export function Api({ stack }: StackContext) {
     authorizers: {
       jwt: {
         type: "jwt",
-        jwt: {
-          issuer: process.env.PAYSYNC_JWT_ISSUER ??
-            "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_PAYSYNC_PLACEHOLDER",
-          audience: (process.env.PAYSYNC_JWT_AUDIENCE ?? "paysync").split(","),
-        },
+        jwt: { issuer: jwtIssuer(), audience: jwtAudiences() },
       },
     },
     defaults: { authorizer: "jwt" },

@@ -13,6 +13,7 @@ import {
   type LaneId,
 } from "@paysync/aws/resources";
 import { assertVisibilityCoversTimeout, consumeLane, createFunction, type Lane } from "./grants.js";
+import { Realtime } from "./Realtime.js";
 import { Storage } from "./Storage.js";
 
 /**
@@ -23,6 +24,7 @@ import { Storage } from "./Storage.js";
  */
 export function Queues({ stack, app }: StackContext) {
   const storage = use(Storage);
+  const { realtime } = use(Realtime);
   const prefix = `${app.stage}-${app.name}`;
 
   const lanes = Object.fromEntries(
@@ -64,7 +66,7 @@ export function Queues({ stack, app }: StackContext) {
     assertVisibilityCoversTimeout(lane.definition, FUNCTIONS[consumerId]);
     let consumer = consumers.get(consumerId);
     if (!consumer) {
-      consumer = createFunction(stack, consumerId, { ...storage, lanes }, {
+      consumer = createFunction(stack, consumerId, { ...storage, lanes, realtime }, {
         reservedConcurrentExecutions: laneConsumerReservedConcurrency(consumerId),
       });
       consumers.set(consumerId, consumer);

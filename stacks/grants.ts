@@ -13,6 +13,7 @@ import {
   type FunctionDefinition,
   type FunctionId,
   type LaneDefinition,
+  REALTIME_ENDPOINT_VARIABLE,
   type LaneId,
   type ParameterName,
   type SecretName,
@@ -53,6 +54,16 @@ export interface GrantableResources {
   parameters: Record<ParameterName, Config.Parameter>;
   /** Absent while the Queues stack creates its own consumers (which send to no lane). */
   lanes?: Record<LaneId, Lane>;
+  /** The WebSocket API that poking functions post to; absent while the Realtime stack builds its own functions. */
+  realtime?: RealtimeGrant;
+}
+
+/** What a poking function needs of the WebSocket API: its management endpoint and its connections' ARN. */
+export interface RealtimeGrant {
+  /** `https://<api>.execute-api.<region>.amazonaws.com/<stage>`: the management API's endpoint. */
+  endpoint: string;
+  /** `arn:aws:execute-api:<region>:<account>:<api>/<stage>/POST/@connections/*`-style ARN of its connections. */
+  connectionsArn: string;
 }
 
 const KEY_VIA_DYNAMODB_READ = ["kms:Decrypt", "kms:DescribeKey"];
@@ -132,6 +143,13 @@ export function createFunction(
     }));
     fn.addEnvironment(bindingEnvName("Queue", "queueUrl", laneId), lane.queue.queueUrl);
     fn.addEnvironment(bindingEnvName("Queue", "queueUrl", `${laneId}Dlq`), lane.deadLetterQueue.queueUrl);
+  }
+
+  // Pokes: the management API of the WebSocket API, for its connections only.
+  if (definition.pokes) {
+    if (!resources.realtime) throw new Error(`${definition.id} pokes devices, but the WebSocket API is not created before it`);
+    fn.addToRolePolicy(new iam.PolicyStatement({ actions: ["execute-api:ManageConnections"], resources: [resources.realtime.connectionsArn] }));
+    fn.addEnvironment(REALTIME_ENDPOINT_VARIABLE, resources.realtime.endpoint);
   }
 
   if (definition.key === "encrypt_decrypt") resources.key.grantEncryptDecrypt(fn);

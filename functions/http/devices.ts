@@ -4,8 +4,8 @@ import { callerId, httpHandler, json, parseBody, parseValue, routeTable } from "
 import { userKeyFor } from "@paysync/aws/crypto/pseudonyms";
 import { wiring } from "@paysync/aws/wiring";
 
-/** The wire shape: internal state (crisis mode, sessions) stays on the server. */
-const publicDevice = ({ crisisMode: _crisis, activeSessionId: _session, ...device }: DeviceRecord) => device;
+/** The wire shape: internal state (crisis mode, sessions, pull and poke times) stays on the server. */
+const publicDevice = ({ crisisMode: _crisis, activeSessionId: _session, lastPull: _pull, pokedAtMs: _poked, ...device }: DeviceRecord) => device;
 
 /** `POST/GET /v1/devices`, `DELETE /v1/devices/{deviceId}`. */
 export const handler = httpHandler(routeTable<"Devices">({

@@ -3,6 +3,7 @@ import { GetQueueAttributesCommand } from "@aws-sdk/client-sqs";
 import { GetCommand } from "@aws-sdk/lib-dynamodb";
 import { documentClient, kmsClient, sqsClient } from "@paysync/aws/base/clients";
 import { config } from "@paysync/aws/base/config";
+import { SUPPORTED_PROTOCOL } from "@paysync/core/api/protocol";
 import { httpHandler, json } from "@paysync/aws/base/http";
 import { LANES, TABLES, type LaneId, type TableId } from "@paysync/aws/resources";
 import { HEALTH_PROBE_KEY } from "@paysync/aws/store/keys";
@@ -40,5 +41,5 @@ export const handler = httpHandler(async () => {
     kms: key,
   };
   const healthy = [...tables, ...lanes, key].every((check) => check?.ok);
-  return json(healthy ? 200 : 503, { status: healthy ? "ok" : "degraded", dependencies });
+  return json(healthy ? 200 : 503, { status: healthy ? "ok" : "degraded", protocol: SUPPORTED_PROTOCOL, dependencies });
 });

@@ -1,13 +1,15 @@
-import { BatchWriteCommand } from "@aws-sdk/lib-dynamodb";
+import { BatchWriteCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
 import { encodeCursor } from "@paysync/core/sync/cursor";
 import { PayloadCipher } from "@paysync/aws/crypto/envelope";
 import type { BenchService } from "./service.js";
 import { pool } from "./stats.js";
-import { feedEntryKey } from "@paysync/aws/store/keys";
+import { exemptMarkKey, feedEntryKey } from "@paysync/aws/store/keys";
 
 /**
  * A device whose feed holds `entries` changes, written straight into its feed partition
- * (as the worker would have left them; the payloads are real ciphertexts of the key).
+ * (as the worker would have left them; the payloads are real ciphertexts of the key). The last
+ * one is urgent (priority 7, with the feed's mark), so the repeated pulls the figure needs are
+ * not held back by the pull interval.
  */
 export async function seedFeed(svc: BenchService, entries: number) {
   const user = await svc.user("pull", 2, "premium");
@@ -23,7 +25,7 @@ export async function seedFeed(svc: BenchService, entries: number) {
         PutRequest: {
           Item: {
             ...feedEntryKey(user.userKey, deviceId, seq), seq, entityType: "check_in",
-            entityId: `e${seq % 500}`, version: 1 + Math.floor(seq / 500), action: "upsert", payloadCipher, priority: 4,
+            entityId: `e${seq % 500}`, version: 1 + Math.floor(seq / 500), action: "upsert", payloadCipher, priority: seq === entries ? 7 : 4,
             originDeviceId: user.deviceIds[0], createdAt, expiresAt: Math.floor(Date.now() / 1000) + 86_400,
           },
         },
@@ -35,6 +37,7 @@ export async function seedFeed(svc: BenchService, entries: number) {
       request = result.UnprocessedItems;
     }
   });
+  await svc.dynamo.send(new PutCommand({ TableName: svc.state.resources.tables.Sync, Item: { ...exemptMarkKey(user.userKey, deviceId), lastUrgentSeq: entries } }));
   return { ...user, deviceId };
 }
 

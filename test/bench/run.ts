@@ -7,10 +7,14 @@
 import { PayloadCipher } from "@paysync/aws/crypto/envelope";
 import { PRIORITY_LEVELS } from "@paysync/core/sync/entities";
 import { FUNCTIONS, type FunctionId } from "@paysync/aws/resources";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { handlerEnvironment } from "@paysync/local/environment";
+import { TEST_OUTPUT_DIR } from "../helpers/global-setup.js";
 import { measureBundles } from "./bundles.js";
 import { crisisActivations, flood, rawCrisisRoundTrips } from "./crisis.js";
 import { laneThroughput, pushOps, waitApplied } from "./lanes.js";
+import { bootstrapTime, pushToVisible, seedEntities } from "./protocol.js";
 import { pullLatencies, seedFeed } from "./pull.js";
 import { fmt, latencyChart, machine, writeOutputs, type PriorityLatency } from "./report.js";
 import { startBenchService } from "./service.js";
@@ -18,6 +22,8 @@ import { latencyFigure, median, percentile, rateFigure, round, timed } from "./s
 import { rawIngestRate, webhookIngestRate } from "./webhooks.js";
 
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 3);
+/** `BENCH_ONLY=protocol`: only the sync-protocol figures, printed and kept in .test-output/ (docs untouched). */
+const ONLY = process.env.BENCH_ONLY;
 const log = (line: string) => console.log(`bench: ${line}`);
 const started = Date.now();
 
@@ -31,6 +37,51 @@ async function auditLatencies(action: string, from: Date, to: Date, priority?: n
   return entries
     .filter((e) => e.action === action && typeof e.latencyMs === "number" && (priority === undefined || e.priority === priority))
     .map((e) => e.latencyMs as number);
+}
+
+/** The sync protocol: pokes vs polling, bootstrap cost against live entities and history. */
+async function protocolFigures() {
+  log("premium push → visible on another device: pokes vs 1 s polling");
+  const visiblePokes: number[][] = [];
+  const visiblePolling: number[][] = [];
+  for (let r = 0; r < REPEATS; r++) {
+    visiblePokes.push(await pushToVisible(svc, "pokes", 20));
+    visiblePolling.push(await pushToVisible(svc, "polling", 20));
+  }
+  log("bootstrap of 1,000 and 10,000 live entities, and of 1,000 with 20,000 history versions");
+  const boot1k = await seedEntities(svc, 1_000);
+  const boot10k = await seedEntities(svc, 10_000);
+  const boot1kHistory = await seedEntities(svc, 1_000, 20_000);
+  const [t1k, t10k, t1kHistory]: number[][] = [[], [], []];
+  for (let r = 0; r < REPEATS; r++) {
+    t1k!.push(await bootstrapTime(svc, boot1k, 1_000));
+    t10k!.push(await bootstrapTime(svc, boot10k, 10_000));
+    t1kHistory!.push(await bootstrapTime(svc, boot1kHistory, 1_000));
+  }
+  const pokesFig = latencyFigure(visiblePokes);
+  const pollingFig = latencyFigure(visiblePolling);
+  const b1k = latencyFigure([t1k!]);
+  const b10k = latencyFigure([t10k!]);
+  const b1kHistory = latencyFigure([t1kHistory!]);
+  return {
+    visible: { pokes: pokesFig, polling1s: pollingFig, ratioP50: round(pollingFig.median / pokesFig.median) },
+    bootstrap: {
+      live1k: b1k, live10k: b10k, live1kHistory20k: b1kHistory,
+      ratio10kTo1k: round(b10k.median / b1k.median), ratioHistory: round(b1kHistory.median / b1k.median),
+    },
+  };
+}
+
+if (ONLY === "protocol") {
+  try {
+    const figures = await protocolFigures();
+    mkdirSync(TEST_OUTPUT_DIR, { recursive: true });
+    writeFileSync(join(TEST_OUTPUT_DIR, "bench-protocol.json"), `${JSON.stringify(figures, null, 2)}\n`);
+    log(JSON.stringify(figures, null, 2));
+  } finally {
+    await svc.stop();
+  }
+  process.exit(0);
 }
 
 try {
@@ -134,6 +185,8 @@ try {
     pullLarge.push(await pullLatencies(svc, large, 99_900 - 1_000 * r, 100, 50));
   }
 
+  const protocol = await protocolFigures();
+
   // Figures and ratios
   const idleFig = latencyFigure(idle);
   const floodFig = latencyFigure(underFlood);
@@ -160,6 +213,7 @@ try {
     lanes: Object.fromEntries(Object.entries(lanes).map(([k, v]) => [k, rateFigure(v, "ops/s")])),
     applyLatency: byPriority,
     pull: { feed1k: smallFig, feed100k: largeFig, ratio: round(largeFig.median / smallFig.median) },
+    protocol,
     kms: {
       callsPer1000OpsCold: coldCalls, callsPer1000OpsWarm: median(warmCalls),
       msPerEncryptDecrypt: round(median(kmsRuns.slice(1).map((k) => k.msPerOp)), 3),
@@ -188,6 +242,8 @@ not AWS's. Raw data: [benchmarks.json](benchmarks.json).
 | crisis handler p50 ÷ its raw emulator round trips | ${results.crisis.handlerVsRaw}× | ≤ 1.5× | ${verdict(results.crisis.handlerVsRaw <= 1.5)} |
 | webhook ingest ÷ raw conditional put + FIFO send | ${results.webhooks.ratio} | ≥ 0.8 | ${verdict(results.webhooks.ratio >= 0.8)} |
 | pull latency, 100,000- ÷ 1,000-entry feed | ${results.pull.ratio}× | ≤ 1.2× | ${verdict(results.pull.ratio <= 1.2)} |
+| premium push → visible elsewhere, 1 s polling ÷ pokes (p50) | ${results.protocol.visible.ratioP50}× | > 1× | ${verdict(results.protocol.visible.ratioP50 > 1)} |
+| bootstrap, 1,000 live entities + 20,000 history versions ÷ 1,000 alone | ${results.protocol.bootstrap.ratioHistory}× | ≤ 1.2× | ${verdict(results.protocol.bootstrap.ratioHistory <= 1.2)} |
 | KMS calls per 1,000 ops (100 users, warm) | ${results.kms.callsPer1000OpsWarm} (cold: ${results.kms.callsPer1000OpsCold}) | ≤ 1 | ${verdict(results.kms.callsPer1000OpsWarm <= 1)} |
 
 ## Crisis path
@@ -230,6 +286,17 @@ ${byPriority.map((r) => `| ${r.priority} | ${r.p50} ms | ${r.p99} ms | ${r.targe
 
 One page of 100 changes near the end of the feed: 1,000 entries ${fmt(smallFig)}, 100,000 entries ${fmt(largeFig)}.
 A device's feed is its own partition and a pull is one \`Query\` from the cursor, so its cost is the page.
+
+## Sync protocol
+
+A premium change pushed on one device until another device of the user has pulled it: with a
+realtime socket (the device pulls when poked) ${fmt(results.protocol.visible.pokes)}; polling every second
+(premium's \`minIntervalMs\`) ${fmt(results.protocol.visible.polling1s)}.
+
+Bootstrap of a new device (every snapshot page, 500 entities a page): 1,000 live entities
+${fmt(results.protocol.bootstrap.live1k)}, 10,000 ${fmt(results.protocol.bootstrap.live10k)}
+(${results.protocol.bootstrap.ratio10kTo1k}×: the cost follows the live entities); 1,000 live entities with 20,000
+superseded versions in history ${fmt(results.protocol.bootstrap.live1kHistory20k)} (${results.protocol.bootstrap.ratioHistory}×: history is never read).
 
 ## Encryption
 

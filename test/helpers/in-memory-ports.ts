@@ -5,9 +5,11 @@
  */
 import { NotFoundError } from "@paysync/core/errors";
 import type {
-  AuditSink, ChangeFeedStore, DeviceRecord, DeviceStore, EntityStore, FeedChange, LaneMessage, LaneSink,
-  PayloadCipher, PayloadContext, PendingReservation, SessionUse, StoredChange, StoreWrite, TierSource, UsageLimitsStore,
+  AuditSink, ChangeFeedStore, CommitWrites, DeviceRecord, DeviceStore, EntityStore, FeedChange, FeedMarks, FeedProbe, LaneMessage, LaneSink,
+  PayloadCipher, PayloadContext, PendingReservation, SessionUse, StoredChange, StoredEntity, StoreWrite, TierSource, UsageLimitsStore,
 } from "@paysync/core/ports";
+import type { LastPull } from "@paysync/core/sync/bootstrap";
+import type { EntityPosition } from "@paysync/core/sync/cursor";
 import type { AuditRecord } from "@paysync/core/audit/chain";
 import type { CrisisOpInput, CrisisOpResult, CrisisOps } from "@paysync/core/crisis/ops";
 import { dailyDataExceeded, offlineQueueExceeded, utcDayKey, type Check } from "@paysync/core/sync";
@@ -26,7 +28,7 @@ const applyWrites = (writes: StoreWrite[]) => writes.forEach((w) => (w as unknow
 export function device(deviceId: string, overrides: Partial<DeviceRecord> = {}): DeviceRecord {
   return {
     deviceId, platform: "ios", appVersion: null, primary: false, registeredAt: "2026-01-01T00:00:00.000Z",
-    lastSeenAt: null, crisisMode: false, activeSessionId: null, ...overrides,
+    lastSeenAt: null, crisisMode: false, activeSessionId: null, lastPull: null, pokedAtMs: 0, ...overrides,
   };
 }
 
@@ -60,6 +62,15 @@ export class MemoryDevices implements DeviceStore {
     this.touched.push(d.deviceId);
   }
 
+  async recordPull(userKey: string, d: DeviceRecord, pull: LastPull): Promise<void> {
+    this.touched.push(d.deviceId);
+    this.update(userKey, d.deviceId, { lastPull: pull });
+  }
+
+  async recordPoke(userKey: string, deviceId: string, atMs: number): Promise<void> {
+    this.update(userKey, deviceId, { pokedAtMs: atMs });
+  }
+
   sessionWrite(userKey: string, deviceId: string, sessionId: string | null): StoreWrite {
     return write(() => this.update(userKey, deviceId, { activeSessionId: sessionId }));
   }
@@ -76,11 +87,15 @@ export class MemoryDevices implements DeviceStore {
 export class MemoryFeed implements ChangeFeedStore {
   private seq = 0;
   readonly entries = new Map<string, StoredChange[]>();
+  /** The retention purge's watermark per device. */
+  readonly purgedThrough = new Map<string, number>();
 
-  async append(_userKey: string, changes: FeedChange[], writes: StoreWrite[] = [], now = new Date()): Promise<number[]> {
-    applyWrites(writes);
-    return changes.map((change) => {
-      this.seq += 1;
+  async append(_userKey: string, changes: FeedChange[], writes: CommitWrites = [], now = new Date()): Promise<number[]> {
+    const after = this.seq;
+    const seqs = changes.map((_, i) => after + i + 1);
+    applyWrites(typeof writes === "function" ? writes({ seqs, after }) : writes);
+    return changes.map((change, i) => {
+      this.seq = seqs[i]!;
       const { targetDeviceIds, ...stored } = change;
       for (const deviceId of targetDeviceIds) {
         this.entries.set(deviceId, [...(this.entries.get(deviceId) ?? []), { ...stored, seq: this.seq, createdAt: now.toISOString() }]);
@@ -98,8 +113,36 @@ export class MemoryFeed implements ChangeFeedStore {
     return { changes: after.slice(0, limit), hasMore: after.length > limit };
   }
 
-  async lastExemptSeq(_userKey: string, deviceId: string): Promise<number> {
-    return Math.max(0, ...(this.entries.get(deviceId) ?? []).filter((c) => c.priority >= 8).map((c) => c.seq));
+  async marks(_userKey: string, deviceId: string): Promise<FeedMarks> {
+    const newest = (min: number) => Math.max(0, ...(this.entries.get(deviceId) ?? []).filter((c) => c.priority >= min).map((c) => c.seq));
+    return { lastExemptSeq: newest(8), lastUrgentSeq: newest(7), purgedThroughSeq: this.purgedThrough.get(deviceId) ?? 0 };
+  }
+
+  async delivered(_userKey: string, deviceId: string, probes: readonly FeedProbe[]): Promise<Set<number>> {
+    const feed = this.entries.get(deviceId) ?? [];
+    return new Set(probes.filter((p) => feed.some((c) => c.seq === p.seq && c.entityId === p.entityId && c.version === p.version)).map((p) => p.seq));
+  }
+}
+
+/** Current entities in key order, for snapshot pages; `put` stores one as a writer would. */
+export class MemoryEntities {
+  private readonly byKey = new Map<string, StoredEntity>();
+
+  put(entity: Omit<StoredEntity, "item" | "clientTime" | "devicePriority" | "updatedAt">): void {
+    this.byKey.set(`${entity.entityType}#${entity.entityId}`, { ...entity, clientTime: "", devicePriority: 0, updatedAt: "", item: {} });
+  }
+
+  async snapshotPage(_userKey: string, after: EntityPosition | null, limit: number) {
+    const keys = [...this.byKey.keys()].sort();
+    const from = after ? keys.filter((k) => k > `${after.entityType}#${after.entityId}`) : keys;
+    const entities = from.slice(0, limit).map((k) => this.byKey.get(k)!);
+    const tail = entities.at(-1);
+    return { entities, last: tail ? { entityType: tail.entityType, entityId: tail.entityId } : after, exhausted: from.length <= limit };
+  }
+
+  /** Only what a pull reads. */
+  asStore(): EntityStore {
+    return this as unknown as EntityStore;
   }
 }
 

@@ -4,7 +4,7 @@ import { SQSClient } from "@aws-sdk/client-sqs";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { inject } from "vitest";
 import { PayloadCipher } from "@paysync/aws/crypto/envelope";
-import { handlerEnvironment } from "@paysync/local/environment";
+import { handlerEnvironment, realtimeEnvironment } from "@paysync/local/environment";
 import { signDevToken } from "@paysync/local/jwt";
 import { localClientConfig } from "@paysync/local/provision";
 import { recordPii } from "./pii-fixtures.js";
@@ -30,12 +30,14 @@ export function useRuntime() {
       return signDevToken(runtime.secrets.jwtSecret, userId);
     },
     /** The environment a handler needs to run in this test process against the same emulators. */
-    handlerEnv: () =>
-      handlerEnvironment(
+    handlerEnv: () => ({
+      ...handlerEnvironment(
         { port: 0, dataDir: runtime.dataDir, priceTiers: {}, secrets: runtime.secrets },
         runtime.endpoints,
         runtime.resources,
       ),
+      ...realtimeEnvironment(runtime.baseUrl),
+    }),
     async request(method: string, path: string, options: { token?: string; body?: unknown; headers?: Record<string, string> } = {}) {
       const headers: Record<string, string> = { ...options.headers };
       if (options.token) headers.authorization = `Bearer ${options.token}`;

@@ -1,11 +1,15 @@
 import { BatchGetCommand, GetCommand, PutCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
 import { expect } from "vitest";
 import { pseudonymousKey } from "@paysync/core/pii";
+import { encodeCursor } from "@paysync/core/sync/cursor";
 import type { Tier } from "@paysync/core/tiers";
 import { eventually, type useRuntime } from "./runtime.js";
 import { entityKey, feedPartition, opIdOfRecord, opRecordKey, paymentStateKey, pendingCountKey, type TableKey } from "@paysync/aws/store/keys";
 
 type Runtime = ReturnType<typeof useRuntime>;
+
+/** A feed cursor before the first change: the device's whole feed, without a bootstrap. */
+export const FEED_START = encodeCursor(0);
 
 export interface WireOp {
   opId: string;
@@ -80,10 +84,18 @@ export function syncClient(rt: Runtime) {
       return rt.request("GET", `/v1/sync/pull${qs}`, { token, headers: { "x-device-id": deviceId } });
     },
 
-    /** Every change in the device's feed from the start, page by page. */
+    /**
+     * Every change in the device's feed from its start (seq 0), page by page — the feed as it
+     * was written, not a bootstrap (a pull without a cursor: `bootstrap`).
+     */
     async pullAll(token: string, deviceId: string, limit = 100): Promise<any[]> {
+      return client.pullFrom(token, deviceId, FEED_START, limit);
+    },
+
+    /** Every page from `cursor` (undefined: a bootstrap) until `hasMore` is false. */
+    async pullFrom(token: string, deviceId: string, start: string | undefined, limit = 100): Promise<any[]> {
       const changes: any[] = [];
-      let cursor: string | undefined;
+      let cursor = start;
       for (;;) {
         const response = await client.pull(token, deviceId, { ...(cursor ? { cursor } : {}), limit });
         expect(response.status, response.text).toBe(200);

@@ -20,32 +20,38 @@ import {
 type Level = "r" | "rw" | "-";
 type Lanes = ("Realtime" | "Standard" | "Background" | "Webhooks")[];
 type Key = "encrypt_decrypt" | "describe" | "-";
-type Row = [fn: string, sync: Level, payments: Level, audit: Level, sends: Lanes, consumes: Lanes, redrives: Lanes, key: Key];
+type Row = [fn: string, sync: Level, payments: Level, audit: Level, connections: Level, sends: Lanes, consumes: Lanes, redrives: Lanes, key: Key];
 
 const ALL_LANES: Lanes = ["Realtime", "Standard", "Background", "Webhooks"];
 const SYNC_LANES: Lanes = ["Realtime", "Standard", "Background"];
 
 // prettier-ignore
 const MATRIX: Row[] = [
-  //  function            Sync  Payments Audit  sends to       consumes        redrives   key
-  ["Health",             "r",  "r",     "r",   [],            [],             [],        "describe"],
-  ["StripeWebhook",      "-",  "rw",    "rw",  ["Webhooks"],  [],             [],        "-"],
-  ["Entitlements",       "-",  "r",     "-",   [],            [],             [],        "-"],
-  ["Devices",            "rw", "-",     "rw",  [],            [],             [],        "-"],
-  ["SyncPush",           "rw", "r",     "rw",  SYNC_LANES,    [],             [],        "encrypt_decrypt"],
-  ["SyncPull",           "rw", "r",     "-",   [],            [],             [],        "encrypt_decrypt"],
-  ["Conflicts",          "rw", "r",     "rw",  [],            [],             [],        "encrypt_decrypt"],
-  ["Handoff",            "rw", "-",     "rw",  [],            [],             [],        "encrypt_decrypt"],
-  ["Crisis",             "rw", "-",     "rw",  [],            [],             [],        "encrypt_decrypt"],
-  ["SyncWorker",         "rw", "r",     "rw",  [],            SYNC_LANES,     [],        "encrypt_decrypt"],
-  ["WebhookWorker",      "rw", "rw",    "rw",  [],            ["Webhooks"],   [],        "encrypt_decrypt"],
-  ["GraceExpiry",        "rw", "rw",    "rw",  [],            [],             [],        "encrypt_decrypt"],
-  ["RetentionPurge",     "rw", "r",     "rw",  [],            [],             [],        "-"],
-  ["DlqRedrive",         "-",  "-",     "rw",  ALL_LANES,     [],             ALL_LANES, "-"],
-  ["UsageAggregation",   "r",  "-",     "rw",  [],            [],             [],        "-"],
-  ["SloReport",          "-",  "-",     "rw",  [],            [],             [],        "-"],
-  ["AuditVerify",        "-",  "-",     "rw",  [],            [],             [],        "-"],
+  //  function            Sync  Payments Audit  Conn.  sends to       consumes        redrives   key
+  ["Health",             "r",  "r",     "r",   "r",   [],            [],             [],        "describe"],
+  ["StripeWebhook",      "-",  "rw",    "rw",  "-",   ["Webhooks"],  [],             [],        "-"],
+  ["Entitlements",       "-",  "r",     "-",   "-",   [],            [],             [],        "-"],
+  ["Devices",            "rw", "-",     "rw",  "-",   [],            [],             [],        "-"],
+  ["SyncPush",           "rw", "r",     "rw",  "rw",  SYNC_LANES,    [],             [],        "encrypt_decrypt"],
+  ["SyncPull",           "rw", "r",     "-",   "-",   [],            [],             [],        "encrypt_decrypt"],
+  ["Conflicts",          "rw", "r",     "rw",  "-",   [],            [],             [],        "encrypt_decrypt"],
+  ["Handoff",            "rw", "-",     "rw",  "rw",  [],            [],             [],        "encrypt_decrypt"],
+  ["Crisis",             "rw", "-",     "rw",  "rw",  [],            [],             [],        "encrypt_decrypt"],
+  ["SyncWorker",         "rw", "r",     "rw",  "rw",  [],            SYNC_LANES,     [],        "encrypt_decrypt"],
+  ["WebhookWorker",      "rw", "rw",    "rw",  "rw",  [],            ["Webhooks"],   [],        "encrypt_decrypt"],
+  ["GraceExpiry",        "rw", "rw",    "rw",  "rw",  [],            [],             [],        "encrypt_decrypt"],
+  ["RetentionPurge",     "rw", "r",     "rw",  "-",   [],            [],             [],        "-"],
+  ["DlqRedrive",         "-",  "-",     "rw",  "-",   ALL_LANES,     [],             ALL_LANES, "-"],
+  ["UsageAggregation",   "r",  "-",     "rw",  "-",   [],            [],             [],        "-"],
+  ["SloReport",          "-",  "-",     "rw",  "-",   [],            [],             [],        "-"],
+  ["AuditVerify",        "-",  "-",     "rw",  "-",   [],            [],             [],        "-"],
+  ["RealtimeAuthorizer", "-",  "-",     "-",   "-",   [],            [],             [],        "-"],
+  ["RealtimeConnect",    "r",  "-",     "-",   "rw",  [],            [],             [],        "-"],
+  ["RealtimeDisconnect", "-",  "-",     "-",   "rw",  [],            [],             [],        "-"],
 ];
+
+/** The functions that post pokes to WebSocket connections: nobody else may (not even the socket's own). */
+const POKERS = ["SyncPush", "Handoff", "Crisis", "SyncWorker", "WebhookWorker", "GraceExpiry"];
 
 /** Lanes (and their DLQs) whose attributes a function may read, and nothing else of them. */
 const INSPECTS: Record<string, Lanes> = { Health: ALL_LANES };
@@ -56,6 +62,8 @@ const SECRET_READERS: Record<string, string[]> = {
   PSEUDONYM_SECRET: [
     // Workers and jobs receive pseudonymous keys only: they never see a raw id to hash.
     "StripeWebhook", "Entitlements", "Devices", "SyncPush", "SyncPull", "Conflicts", "Handoff", "Crisis",
+    // The socket's authorizer turns the token's subject into the user key it hands $connect.
+    "RealtimeAuthorizer",
   ],
 };
 
@@ -76,8 +84,8 @@ const KEY_DIRECT: Record<Key, string[]> = {
 const KEY_VIA_DYNAMODB_READ = ["kms:Decrypt", "kms:DescribeKey"];
 const KEY_VIA_DYNAMODB_WRITE = ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"];
 
-const rows = MATRIX.map(([fn, sync, payments, audit, sends, consumes, redrives, key]) => ({
-  fn, tables: { Sync: sync, Payments: payments, Audit: audit }, sends, consumes, redrives, key,
+const rows = MATRIX.map(([fn, sync, payments, audit, connections, sends, consumes, redrives, key]) => ({
+  fn, tables: { Sync: sync, Payments: payments, Audit: audit, Connections: connections }, sends, consumes, redrives, key,
 }));
 type Expected = (typeof rows)[number];
 
@@ -86,7 +94,7 @@ function sorted(values: Iterable<string>): string[] {
 }
 
 function tablesReached(access: FunctionAccess): Record<string, Level> {
-  const reached: Record<string, Level> = { Sync: "-", Payments: "-", Audit: "-" };
+  const reached: Record<string, Level> = { Sync: "-", Payments: "-", Audit: "-", Connections: "-" };
   for (const [target, actions] of access.resources) {
     if (!target.startsWith("table:")) continue;
     reached[target.slice("table:".length)] = TABLE_WRITE.some((a) => actions.has(a)) ? "rw" : "r";
@@ -195,7 +203,7 @@ describe("least privilege", () => {
   it.each(rows)("$fn has no grant beyond tables, lanes, key, its SSM names and tracing", ({ fn }: Expected) => {
     // Act
     const function_ = access.get(fn)!;
-    const unexpected = [...function_.resources.keys()].filter((t) => !/^(table|queue|dlq):|^key$|^\*$/.test(t));
+    const unexpected = [...function_.resources.keys()].filter((t) => !/^(table|queue|dlq):|^key$|^\*$/.test(t) && !(t === "realtime" && POKERS.includes(fn)));
     const wildcardActions = [...(function_.resources.get("*") ?? [])];
     const otherActions = function_.other.flatMap((s) => asList(s.Action));
 
@@ -224,6 +232,29 @@ describe("least privilege", () => {
 
     // Assess
     expect(sorted(names)).toEqual(sorted(expected));
+  });
+
+  it("only the functions that poke may post to WebSocket connections, and only POST to connections", () => {
+    // Act
+    const posting = rows.map((r) => r.fn).filter((fn) => access.get(fn)!.resources.has("realtime"));
+
+    // Assess
+    expect(sorted(posting)).toEqual(sorted(POKERS));
+    for (const fn of POKERS) expect(sorted(access.get(fn)!.resources.get("realtime")!)).toEqual(["execute-api:ManageConnections"]);
+    const statements = allStatements(synth).filter((st) => asList(st.Action).includes("execute-api:ManageConnections"));
+    for (const statement of statements) expect(JSON.stringify(statement.Resource)).toContain("/POST/@connections/*");
+  });
+
+  it.each(rows)("$fn is told the management endpoint only if it pokes", ({ fn }: Expected) => {
+    // Act
+    const function_ = findFunction(synth.app, fn);
+    const template = synth.byStackName.get(function_.stack.stackName)!.toJSON() as {
+      Resources: Record<string, { Properties: { Environment?: { Variables: Record<string, unknown> } } }>;
+    };
+    const variables = template.Resources[logicalIdOf(function_, function_.stack)]!.Properties.Environment?.Variables ?? {};
+
+    // Assess
+    expect("PAYSYNC_REALTIME_ENDPOINT" in variables).toBe(POKERS.includes(fn));
   });
 
   it.each(Object.entries(SECRET_READERS))("only the functions that need it may read the %s secret", (secret, readers) => {

@@ -15,6 +15,7 @@ const TABLES: [id: string, indexes: string[]][] = [
   ["Sync",     ["gsi1"]],
   ["Payments", ["gsi1"]],
   ["Audit",    []],
+  ["Connections", []],
 ];
 
 function tableResource(id: string): { logicalId: string; properties: Record<string, unknown> } {

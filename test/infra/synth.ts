@@ -5,13 +5,14 @@ import { Stack, type CfnElement } from "aws-cdk-lib";
 import * as kms from "aws-cdk-lib/aws-kms";
 import * as sqs from "aws-cdk-lib/aws-sqs";
 import type { IConstruct } from "constructs";
-import { App, Function, Queue, Table, getStack } from "sst/constructs";
+import { App, Function, Queue, Table, WebSocketApi, getStack } from "sst/constructs";
 import { initProject, useProject } from "sst/project.js";
 import sstConfig from "../../sst.config.js";
 import { Alarms } from "../../stacks/Alarms.js";
 import { Api } from "../../stacks/Api.js";
 import { Jobs } from "../../stacks/Jobs.js";
 import { Queues } from "../../stacks/Queues.js";
+import { Realtime } from "../../stacks/Realtime.js";
 import { Storage } from "../../stacks/Storage.js";
 
 /**
@@ -20,8 +21,8 @@ import { Storage } from "../../stacks/Storage.js";
  */
 export interface SynthesizedApp {
   app: App;
-  stacks: { storage: Stack; queues: Stack; api: Stack; jobs: Stack; alarms: Stack };
-  templates: { storage: Template; queues: Template; api: Template; jobs: Template; alarms: Template };
+  stacks: { storage: Stack; realtime: Stack; queues: Stack; api: Stack; jobs: Stack; alarms: Stack };
+  templates: { storage: Template; realtime: Template; queues: Template; api: Template; jobs: Template; alarms: Template };
   /** Every stack's template, by stack name. */
   byStackName: Map<string, Template>;
   /** How long stacks() + finish() (bundling every function) took. */
@@ -29,7 +30,8 @@ export interface SynthesizedApp {
   /**
    * What a template value (an ARN in a policy, a queue's key id …) refers to, following
    * Ref, Fn::GetAtt, Fn::Join (`<table arn>/index/*`) and cross-stack Fn::ImportValue:
-   * `table:<id>`, `queue:<lane>`, `dlq:<lane>`, `key`, `*`, or undefined for anything else.
+   * `table:<id>`, `queue:<lane>`, `dlq:<lane>`, `key`, `realtime` (the WebSocket API), `*`, or
+   * undefined for anything else.
    */
   refersTo(stackName: string, value: unknown): string | undefined;
 }
@@ -71,6 +73,7 @@ async function run(): Promise<SynthesizedApp> {
   const synthMs = performance.now() - started;
   const stacks = {
     storage: getStack(Storage),
+    realtime: getStack(Realtime),
     queues: getStack(Queues),
     api: getStack(Api),
     jobs: getStack(Jobs),
@@ -78,6 +81,7 @@ async function run(): Promise<SynthesizedApp> {
   };
   const templates = {
     storage: Template.fromStack(stacks.storage),
+    realtime: Template.fromStack(stacks.realtime),
     queues: Template.fromStack(stacks.queues),
     api: Template.fromStack(stacks.api),
     jobs: Template.fromStack(stacks.jobs),
@@ -98,6 +102,7 @@ function referenceResolver(app: App, byStackName: Map<string, Template>): Synthe
     else if (c instanceof Queue) name(c, c.cdk.queue, `queue:${c.id}`);
     else if (c instanceof sqs.Queue && c.node.scope instanceof Stack) name(c, c, `dlq:${c.node.id.replace(/Dlq$/, "")}`);
     else if (c instanceof kms.Key) name(c, c, "key");
+    else if (c instanceof WebSocketApi) name(c, c.cdk.webSocketApi, "realtime");
   }
   const exports = new Map<string, { stackName: string; value: unknown }>();
   for (const [stackName, template] of byStackName) {

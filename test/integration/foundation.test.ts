@@ -46,7 +46,7 @@ describe("the local runtime", () => {
     // Assess
     expect(response.status).toBe(200);
     expect(response.json.status).toBe("ok");
-    expect(Object.keys(response.json.dependencies.dynamodb)).toEqual(["Sync", "Payments", "Audit"]);
+    expect(Object.keys(response.json.dependencies.dynamodb)).toEqual(["Sync", "Payments", "Audit", "Connections"]);
     expect(Object.values(response.json.dependencies.sqs).every((c: any) => c.ok)).toBe(true);
     expect(response.json.dependencies.kms.ok).toBe(true);
   });

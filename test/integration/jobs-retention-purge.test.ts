@@ -57,9 +57,13 @@ async function userWithWaitingChanges(tier: Tier, now: Date) {
   return user;
 }
 
-/** What the device gets when it finally pulls from the start: `<entityType>@<age>` per change. */
+/**
+ * What the device's feed still holds for it: `<entityType>@<age>` per change, in feed order.
+ * (Read from the table: a cursor below the purge watermark answers 410 and the device rebuilds
+ * itself from a snapshot, so the feed's remaining entries are what retention decided.)
+ */
 async function pulledByDevice(user: Awaited<ReturnType<typeof userWithWaitingChanges>>, device: string) {
-  const changes = await sync.pullAll(user.token, user.devices[device]!);
+  const changes = await sync.feed(user.userKey, user.devices[device]!);
   return changes.map((c) => `${c.entityType}@${String(c.entityId).split("-d")[1]!.replace("_", ".")}`);
 }
 

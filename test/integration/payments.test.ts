@@ -1,6 +1,7 @@
 import { SendMessageCommand } from "@aws-sdk/client-sqs";
 import { describe, expect, it } from "vitest";
 import { featureFlagsFor, policyFor } from "@paysync/core/tiers";
+import { encodeCursor } from "@paysync/core/sync/cursor";
 import { nowSeconds, paymentsHarness, uid } from "../helpers/payments.js";
 import { useRuntime } from "../helpers/runtime.js";
 import {
@@ -154,7 +155,7 @@ describe("Stripe events through the gateway", () => {
     await pay.laneDrained();
 
     // Act
-    const response = await rt.request("GET", "/v1/sync/pull", { token: await rt.token(c.userId), headers: { "x-device-id": phone } });
+    const response = await rt.request("GET", `/v1/sync/pull?cursor=${encodeCursor(0)}`, { token: await rt.token(c.userId), headers: { "x-device-id": phone } });
 
     // Assess
     expect(response.status, response.text).toBe(200);

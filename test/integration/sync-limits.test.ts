@@ -1,7 +1,7 @@
 import { PutCommand } from "@aws-sdk/lib-dynamodb";
 import { describe, expect, it } from "vitest";
 import { useRuntime } from "../helpers/runtime.js";
-import { makeOp, syncClient } from "../helpers/sync.js";
+import { FEED_START, makeOp, syncClient } from "../helpers/sync.js";
 import { bandwidthKey, dailyUsageKey, pendingCountKey } from "@paysync/aws/store/keys";
 
 const rt = useRuntime();
@@ -140,9 +140,9 @@ describe("a pull over the daily data allowance", () => {
     await put({ ...dailyUsageKey(userKey, today()), bytes: 20 * MiB });
 
     // Act
-    const refused = await sync.pull(token, devices.tablet!);
+    const refused = await sync.pull(token, devices.tablet!, { cursor: FEED_START });
     await sync.push(token, devices.phone!, [makeOp({ entityType: "safety_plan", entityId: "current", payload: PLAN })]);
-    const served = await sync.pull(token, devices.tablet!);
+    const served = await sync.pull(token, devices.tablet!, { cursor: FEED_START });
 
     // Assess
     expect(refused.status).toBe(429);

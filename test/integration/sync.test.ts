@@ -108,10 +108,9 @@ describe("devices without cross-device sync", () => {
 
     // Act
     const webhook = await rt.request("POST", "/webhooks/stripe", { body: payload, headers: { "stripe-signature": signature } });
-    const serverChanges = await eventually(async () => {
-      const changes = await sync.pullAll(token, devices.tablet!);
-      return changes.some((c) => c.entityType === "sync_policy") ? changes : undefined;
-    });
+    // Wait on the stored feed, not by pulling: a free device may pull only every 300 s.
+    await eventually(async () => ((await sync.feed(userKey, devices.tablet!)).some((c) => c.entityType === "sync_policy") ? true : undefined));
+    const serverChanges = await sync.pullAll(token, devices.tablet!);
     await sync.push(token, devices.phone!, [checkIn]);
     await sync.applied(userKey, [checkIn.opId]);
     const after = await sync.pullAll(token, devices.tablet!);
@@ -208,14 +207,20 @@ describe("pull", () => {
     // Act
     const first = await sync.pull(token, devices.tablet!, { limit: 3 });
     const second = await sync.pull(token, devices.tablet!, { cursor: first.json.cursor, limit: 3 });
-    const empty = await sync.pull(token, devices.tablet!, { cursor: second.json.cursor });
+    const early = await sync.pull(token, devices.tablet!, { cursor: second.json.cursor });
+    // Premium pulls at most every second: ask again until the interval has passed.
+    const empty = await eventually(async () => {
+      const response = await sync.pull(token, devices.tablet!, { cursor: second.json.cursor });
+      return response.status === 200 ? response : undefined;
+    }, 5_000, 250);
 
     // Assess
     expect(first.json).toMatchObject({ hasMore: true, minIntervalMs: 1_000 });
     expect(first.json.changes).toHaveLength(3);
     expect(second.json).toMatchObject({ hasMore: false });
     expect(second.json.changes).toHaveLength(2);
-    expect(empty.json).toMatchObject({ changes: [], hasMore: false, cursor: second.json.cursor });
+    expect(early.status).toBe(429);
+    expect(empty.json).toMatchObject({ changes: [], hasMore: false, cursor: second.json.cursor, phase: "feed" });
     expect(opIdsOf([...first.json.changes, ...second.json.changes]).sort()).toEqual(ops.map((o) => o.opId).sort());
   });
 

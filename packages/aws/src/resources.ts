@@ -50,6 +50,15 @@ export const TABLES = {
     globalIndexes: {},
     timeToLiveAttribute: "expiresAt",
   },
+  Connections: {
+    id: "Connections",
+    purpose: "realtime WebSocket connections per device (expire with the connection)",
+    fields: { pk: "string", sk: "string" },
+    partitionKey: "pk",
+    sortKey: "sk",
+    globalIndexes: {},
+    timeToLiveAttribute: "expiresAt",
+  },
 } as const satisfies Record<string, TableDefinition>;
 
 export type TableId = keyof typeof TABLES;
@@ -200,6 +209,8 @@ export interface FunctionDefinition {
   /** Lanes (and their DLQs) whose attributes it may read: depth for health and ops views. */
   inspects?: LaneId[];
   key?: KeyAccess;
+  /** It pokes devices after a commit: the WebSocket API's endpoint and `execute-api:ManageConnections`. */
+  pokes?: true;
   secrets: SecretName[];
   parameters: ParameterName[];
   timeoutSeconds: number;
@@ -214,7 +225,7 @@ const KEY_PARAMS: ParameterName[] = ["KMS_KEY_ARN"];
 export const FUNCTIONS = {
   Health: {
     id: "Health", handler: "functions/http/health.handler",
-    tables: { Sync: "read", Payments: "read", Audit: "read" }, sendsTo: [], key: "describe",
+    tables: { Sync: "read", Payments: "read", Audit: "read", Connections: "read" }, sendsTo: [], key: "describe",
     inspects: ["Realtime", "Standard", "Background", "Webhooks"],
     secrets: [], parameters: KEY_PARAMS, timeoutSeconds: 5, memoryMb: 256,
   },
@@ -235,8 +246,9 @@ export const FUNCTIONS = {
   },
   SyncPush: {
     id: "SyncPush", handler: "functions/http/sync-push.handler",
-    tables: { Sync: "readwrite", Payments: "read", Audit: "readwrite" },
-    sendsTo: ["Realtime", "Standard", "Background"], key: "encrypt_decrypt",
+    tables: { Sync: "readwrite", Payments: "read", Audit: "readwrite", Connections: "readwrite" },
+    // Crisis-class ops are applied in the request, and poke like the crisis routes.
+    sendsTo: ["Realtime", "Standard", "Background"], key: "encrypt_decrypt", pokes: true,
     secrets: API_SECRETS, parameters: KEY_PARAMS, timeoutSeconds: 10, memoryMb: 512,
   },
   SyncPull: {
@@ -251,27 +263,27 @@ export const FUNCTIONS = {
   },
   Handoff: {
     id: "Handoff", handler: "functions/http/handoff.handler",
-    tables: { Sync: "readwrite", Audit: "readwrite" }, sendsTo: [], key: "encrypt_decrypt",
+    tables: { Sync: "readwrite", Audit: "readwrite", Connections: "readwrite" }, sendsTo: [], key: "encrypt_decrypt", pokes: true,
     secrets: API_SECRETS, parameters: KEY_PARAMS, timeoutSeconds: 10, memoryMb: 512,
   },
   Crisis: {
     id: "Crisis", handler: "functions/crisis.handler",
-    tables: { Sync: "readwrite", Audit: "readwrite" }, sendsTo: [], key: "encrypt_decrypt",
+    tables: { Sync: "readwrite", Audit: "readwrite", Connections: "readwrite" }, sendsTo: [], key: "encrypt_decrypt", pokes: true,
     secrets: API_SECRETS, parameters: KEY_PARAMS, timeoutSeconds: 5, memoryMb: 1024,
   },
   SyncWorker: {
     id: "SyncWorker", handler: SYNC_WORKER,
-    tables: { Sync: "readwrite", Payments: "read", Audit: "readwrite" }, sendsTo: [], key: "encrypt_decrypt",
+    tables: { Sync: "readwrite", Payments: "read", Audit: "readwrite", Connections: "readwrite" }, sendsTo: [], key: "encrypt_decrypt", pokes: true,
     secrets: [], parameters: KEY_PARAMS, timeoutSeconds: 30, memoryMb: 512,
   },
   WebhookWorker: {
     id: "WebhookWorker", handler: LANES.Webhooks.handler,
-    tables: { Payments: "readwrite", Sync: "readwrite", Audit: "readwrite" }, sendsTo: [], key: "encrypt_decrypt",
+    tables: { Payments: "readwrite", Sync: "readwrite", Audit: "readwrite", Connections: "readwrite" }, sendsTo: [], key: "encrypt_decrypt", pokes: true,
     secrets: [], parameters: ["KMS_KEY_ARN", "PRICE_TIERS"], timeoutSeconds: 30, memoryMb: 512,
   },
   GraceExpiry: {
     id: "GraceExpiry", handler: JOBS.GraceExpiry.handler,
-    tables: { Payments: "readwrite", Sync: "readwrite", Audit: "readwrite" }, sendsTo: [], key: "encrypt_decrypt",
+    tables: { Payments: "readwrite", Sync: "readwrite", Audit: "readwrite", Connections: "readwrite" }, sendsTo: [], key: "encrypt_decrypt", pokes: true,
     secrets: [], parameters: KEY_PARAMS, timeoutSeconds: 900, memoryMb: 512,
   },
   RetentionPurge: {
@@ -300,6 +312,18 @@ export const FUNCTIONS = {
     tables: { Audit: "readwrite" }, sendsTo: [], secrets: [], parameters: [],
     timeoutSeconds: 900, memoryMb: 512,
   },
+  RealtimeAuthorizer: {
+    id: "RealtimeAuthorizer", handler: "functions/realtime/authorizer.handler",
+    tables: {}, sendsTo: [], secrets: ["PSEUDONYM_SECRET"], parameters: [], timeoutSeconds: 5, memoryMb: 256,
+  },
+  RealtimeConnect: {
+    id: "RealtimeConnect", handler: "functions/realtime/connect.handler",
+    tables: { Sync: "read", Connections: "readwrite" }, sendsTo: [], secrets: [], parameters: [], timeoutSeconds: 5, memoryMb: 256,
+  },
+  RealtimeDisconnect: {
+    id: "RealtimeDisconnect", handler: "functions/realtime/disconnect.handler",
+    tables: { Connections: "readwrite" }, sendsTo: [], secrets: [], parameters: [], timeoutSeconds: 5, memoryMb: 256,
+  },
 } as const satisfies Record<string, FunctionDefinition>;
 
 export type FunctionId = keyof typeof FUNCTIONS;
@@ -317,6 +341,18 @@ const definedFunction = (fn: ApiFunction): FunctionId => fn;
 
 /** The HTTP API of SPEC.md §4, from the API manifest. */
 export const ROUTES: readonly RouteDefinition[] = API_ROUTES.map(({ route, function: fn, auth }) => ({ route, function: definedFunction(fn), auth }));
+
+/** The realtime WebSocket API (SPEC.md §4.1): its routes' functions and its `$connect` authorizer. */
+export const REALTIME = {
+  authorizer: "RealtimeAuthorizer",
+  routes: { $connect: "RealtimeConnect", $disconnect: "RealtimeDisconnect" },
+} as const satisfies { authorizer: FunctionId; routes: Record<string, FunctionId> };
+
+/** Set by the stacks (and the local runtime) on the functions that poke devices: the management endpoint. */
+export const REALTIME_ENDPOINT_VARIABLE = "PAYSYNC_REALTIME_ENDPOINT";
+
+/** The functions that poke devices (`pokes: true`). */
+export const POKING_FUNCTIONS = (Object.values(FUNCTIONS) as FunctionDefinition[]).filter((fn) => fn.pokes).map((fn) => fn.id as FunctionId);
 
 /** Lane consumers and jobs by function id, so stacks and the local runtime agree. */
 export const LANE_CONSUMER: Record<LaneId, FunctionId> = {

@@ -19,11 +19,13 @@ import { WebhookMessageSchema } from "./payments/webhook-message.js";
 import { WebhookProcessor } from "./payments/webhook-processor.js";
 import { AuditLog } from "./store/audit-log.js";
 import { ChangeFeed } from "./store/change-feed.js";
+import { ConnectionRepository } from "./store/connections.js";
 import { CustomerLinks } from "./store/customer-links.js";
 import { DeviceRepository } from "./store/devices.js";
 import { EntityRepository } from "./store/entities.js";
 import { LanePublisher, WebhookLane } from "./store/lanes.js";
 import { PaymentStateRepository } from "./store/payment-state.js";
+import { ConnectionPokes } from "./store/pokes.js";
 import { TierReader } from "./store/tier-reader.js";
 import { UsageLimits } from "./store/usage-limits.js";
 import { WebhookEventLog } from "./store/webhook-event-log.js";
@@ -32,6 +34,7 @@ import { HandoffService } from "./sync/handoff-service.js";
 import { OpApplier } from "./sync/op-applier.js";
 import { PullService } from "./sync/pull-service.js";
 import { PushService, type PushPorts } from "./sync/push-service.js";
+import { RealtimeService } from "./sync/realtime-service.js";
 import { SyncTelemetry } from "./sync/sync-telemetry.js";
 
 /** A value built on first use and kept for the life of the container. */
@@ -54,29 +57,36 @@ const audit = once(() => new AuditLog(config.table("Audit")));
 const paymentState = once(() => new PaymentStateRepository(config.table("Payments")));
 const customerLinks = once(() => new CustomerLinks(config.table("Payments"), (value) => WebhookMessageSchema.parse(value)));
 const webhookEvents = once(() => new WebhookEventLog(config.table("Payments")));
+const connections = once(() => new ConnectionRepository(config.table("Connections")));
+/** Pokes only where the stacks gave the function the WebSocket API's endpoint (the functions that poke). */
+const pokes = once(() => {
+  const endpoint = config.realtimeEndpoint();
+  return endpoint === undefined ? undefined : new ConnectionPokes(endpoint, connections(), devices());
+});
 /** The function's one payload cipher: its branch-key cache lives as long as the container. */
 const cipher = once(() => new PayloadCipher({ keyArn: config.parameter("KMS_KEY_ARN") }));
 
 // Services
 const syncTelemetry = once(() => new SyncTelemetry(audit()));
 const crisisTelemetry = once(() => new CrisisTelemetry(audit()));
-const crisisService = once(() => new CrisisService({ feed: feed(), devices: devices(), entities: entities(), cipher: cipher() }));
-const opApplier = once(() => new OpApplier({ feed: feed(), devices: devices(), entities: entities(), limits: limits() }));
+const crisisService = once(() => new CrisisService({ feed: feed(), devices: devices(), entities: entities(), cipher: cipher(), pokes: pokes() }));
+const opApplier = once(() => new OpApplier({ feed: feed(), devices: devices(), entities: entities(), limits: limits(), pokes: pokes() }));
 const pushPorts = once((): PushPorts => ({
   devices: devices(), entities: entities(), limits: limits(), lanes: lanes(), tiers: tiers(), cipher: cipher(),
   crisis: measuredCrisisOps(crisisService(), crisisTelemetry()),
 }));
 const pushService = once(() => new PushService(pushPorts()));
-const pullService = once(() => new PullService({ feed: feed(), devices: devices(), limits: limits(), tiers: tiers(), cipher: cipher() }));
+const pullService = once(() => new PullService({ feed: feed(), devices: devices(), entities: entities(), limits: limits(), tiers: tiers(), cipher: cipher() }));
 const conflictService = once(() => new ConflictService({ entities: entities(), applier: opApplier(), cipher: cipher() }));
 const handoffService = once(() => new HandoffService({ applier: opApplier(), devices: devices(), entities: entities(), limits: limits(), cipher: cipher() }));
-const paymentPorts = once((): PaymentPorts => ({ paymentState: paymentState(), feed: feed(), devices: devices(), cipher: cipher() }));
+const paymentPorts = once((): PaymentPorts => ({ paymentState: paymentState(), feed: feed(), devices: devices(), entities: entities(), cipher: cipher(), pokes: pokes() }));
 const paymentApplier = once(() => new PaymentApplier(paymentPorts()));
 const webhookIntake = once(() => new WebhookIntake(webhookEvents(), new WebhookLane(() => config.queue("Webhooks")), () => config.secret("STRIPE_WEBHOOK_SECRET")));
 const webhookProcessor = once(() => new WebhookProcessor(configuredPriceTiers, customerLinks(), paymentApplier()));
+const realtimeService = once(() => new RealtimeService({ devices: devices(), connections: connections() }));
 
 export const wiring = {
-  devices, feed, entities, limits, tiers, lanes, audit, paymentState, customerLinks, webhookEvents, cipher,
+  devices, feed, entities, limits, tiers, lanes, audit, paymentState, customerLinks, webhookEvents, cipher, connections, pokes,
   syncTelemetry, crisisTelemetry, crisisService, opApplier, pushPorts, pushService, pullService, conflictService, handoffService,
-  paymentPorts, paymentApplier, webhookIntake, webhookProcessor,
+  paymentPorts, paymentApplier, webhookIntake, webhookProcessor, realtimeService,
 };

@@ -10,7 +10,9 @@ export type ErrorCode =
   | "payload_too_large"
   | "limit_exceeded"
   | "internal_error"
-  | "service_unavailable";
+  | "service_unavailable"
+  | "resync_required"
+  | "protocol_unsupported";
 
 export class PaysyncError extends Error {
   constructor(
@@ -69,5 +71,19 @@ export class LimitExceededError extends PaysyncError {
 export class DependencyError extends PaysyncError {
   constructor(message: string) {
     super("service_unavailable", message);
+  }
+}
+
+/** The cursor points into a part of the feed that retention purged: drop it and pull from scratch. */
+export class ResyncRequiredError extends PaysyncError {
+  constructor(message = "This cursor points into a part of the feed that was purged; pull again without a cursor") {
+    super("resync_required", message);
+  }
+}
+
+/** The request's `X-Paysync-Protocol` is outside what this server speaks. */
+export class ProtocolUnsupportedError extends PaysyncError {
+  constructor(readonly supported: { min: number; max: number }, requested: number) {
+    super("protocol_unsupported", `Protocol version ${requested} is not supported; this server speaks ${supported.min}..${supported.max}`, { supported });
   }
 }

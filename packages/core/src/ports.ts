@@ -16,6 +16,8 @@ import type { Device, DeviceRegistrationRequest } from "./api/account.js";
 import type { AuditRecord } from "./audit/chain.js";
 import type { LimitExceededError } from "./errors.js";
 import type { Check } from "./sync/limits.js";
+import type { EntityPosition } from "./sync/cursor.js";
+import type { LastPull } from "./sync/bootstrap.js";
 import type { SyncOpMessage } from "./sync/op-message.js";
 import type { SyncLane } from "./sync/priority.js";
 import type { Tier, TierPolicy } from "./tiers.js";
@@ -38,12 +40,27 @@ export class WriteConditionFailed extends Error {
   }
 }
 
+/**
+ * The user's device list moved (a device registered) after the caller read it: the caller's
+ * fan-out may miss the new device, so it reads again and retries rather than commit.
+ */
+export class FanoutMoved extends WriteConditionFailed {
+  constructor() {
+    super([]);
+    this.name = "FanoutMoved";
+  }
+}
+
 // ── devices ────────────────────────────────────────────────────────────────────────────────
 
 export interface DeviceRecord extends Device {
   crisisMode: boolean;
   /** The session handed off to this device, while it counts as active. */
   activeSessionId: string | null;
+  /** The device's previous served pull (the pull interval is measured from it). */
+  lastPull: LastPull | null;
+  /** When a poke was last posted to one of its connections (0: never). */
+  pokedAtMs: number;
 }
 
 export interface DeviceStore {
@@ -55,6 +72,10 @@ export interface DeviceStore {
   remove(userKey: string, deviceId: string): Promise<void>;
   /** Records activity; best effort, never throws. */
   touch(userKey: string, device: DeviceRecord, now?: Date): Promise<void>;
+  /** Records a served pull (and activity) in the device's item; best effort, never throws. */
+  recordPull(userKey: string, device: DeviceRecord, pull: LastPull): Promise<void>;
+  /** Records that a poke was posted to the device; best effort, never throws. */
+  recordPoke(userKey: string, deviceId: string, atMs: number): Promise<void>;
   /** Starts (`sessionId`, until `untilMs`) or ends (`null`) a device's active session, while it is registered. */
   sessionWrite(userKey: string, deviceId: string, sessionId: string | null, untilMs?: number): StoreWrite;
   /** Sets a device's crisis flag, while it is registered. */
@@ -83,20 +104,50 @@ export interface StoredChange extends Omit<FeedChange, "targetDeviceIds"> {
   createdAt: string;
 }
 
+/** The sequence numbers one commit gets: `seqs[i]` is `changes[i]`'s; every earlier commit is at or below `after`. */
+export interface CommitSeqs {
+  seqs: readonly number[];
+  after: number;
+}
+
+/** The writes of a commit, or a function of the commit's sequence numbers (rebuilt on every attempt). */
+export type CommitWrites = StoreWrite[] | ((commit: CommitSeqs) => StoreWrite[]);
+
+/** Per-device marks the feed keeps beside the entries. */
+export interface FeedMarks {
+  /** Seq of the newest priority >= 8 change (0: none ever): data caps never hold it back. */
+  lastExemptSeq: number;
+  /** Seq of the newest priority >= 7 change (0: none ever): the pull interval never holds it back. */
+  lastUrgentSeq: number;
+  /** The highest seq the retention purge removed (0: none): a cursor below it must resync. */
+  purgedThroughSeq: number;
+}
+
+/** A change a snapshot would skip because the device's feed should deliver it. */
+export interface FeedProbe {
+  seq: number;
+  entityType: string;
+  entityId: string;
+  version: number;
+}
+
 export interface ChangeFeedStore {
   /**
    * Appends changes and commits `writes` in the same transaction, sequence numbers from the
    * user's counter (commit order). Retries when another writer advanced the counter; a failed
-   * condition of one of `writes` throws `WriteConditionFailed`. `knownSeq`: a counter value the
-   * caller read alongside its other reads (a stale one only costs a retry).
+   * condition of one of `writes` throws `WriteConditionFailed`, a device registered since
+   * `knownSeq` throws `FanoutMoved`. `knownSeq`: a counter value the caller read alongside its
+   * other reads, the device list among them (a stale one only costs a retry).
    */
-  append(userKey: string, changes: FeedChange[], writes?: StoreWrite[], now?: Date, knownSeq?: number): Promise<number[]>;
+  append(userKey: string, changes: FeedChange[], writes?: CommitWrites, now?: Date, knownSeq?: number): Promise<number[]>;
   /** The last sequence number given out. */
   readSeq(userKey: string): Promise<number>;
   /** The device's changes after `afterSeq`, one page. */
   page(userKey: string, deviceId: string, afterSeq: number, limit: number): Promise<{ changes: StoredChange[]; hasMore: boolean }>;
-  /** Seq of the newest priority >= 8 change in the device's feed (0: none ever). */
-  lastExemptSeq(userKey: string, deviceId: string): Promise<number>;
+  /** The device's marks, in one read. */
+  marks(userKey: string, deviceId: string): Promise<FeedMarks>;
+  /** The seqs of the probes that the device's feed holds (same entity and version). */
+  delivered(userKey: string, deviceId: string, probes: readonly FeedProbe[]): Promise<Set<number>>;
 }
 
 // ── entities, history, op records, conflicts ───────────────────────────────────────────────
@@ -113,6 +164,8 @@ export interface StoredEntity {
   originDeviceId: string;
   priority: number;
   updatedAt: string;
+  /** The commit sequence of the change that wrote this version (0: written before it was recorded). */
+  commitSeq: number;
   item: Record<string, unknown>;
 }
 
@@ -127,6 +180,8 @@ export interface EntityVersion {
   devicePriority: number;
   originDeviceId: string;
   priority: number;
+  /** The commit sequence of the change that writes it (see `CommitSeqs`). */
+  commitSeq?: number;
 }
 
 /** An op as kept in history or in a manual conflict. */
@@ -167,6 +222,13 @@ export interface EntityStore {
   opRecordWrite(userKey: string, opId: string, outcome: OpOutcome, version: number, now: Date): StoreWrite;
   /** The new current version, conditional on the version it replaces (`undefined`: none yet). */
   entityWrite(userKey: string, entity: EntityVersion, replacing: number | undefined, now: Date): StoreWrite;
+  /** A server-originated entity's current version, unconditional (its source of truth is elsewhere, e.g. payment state). */
+  serverEntityWrite(userKey: string, entity: EntityVersion, now: Date): StoreWrite;
+  /**
+   * One page of the user's current entities (tombstones included), in key order after
+   * `after`: a Query on the entity prefix only, so its cost follows live entities, not history.
+   */
+  snapshotPage(userKey: string, after: EntityPosition | null, limit: number): Promise<{ entities: StoredEntity[]; last: EntityPosition | null; exhausted: boolean }>;
   /** The replaced current version, moved to history, naming what superseded it. */
   supersededWrite(userKey: string, current: StoredEntity, supersededBy: string): StoreWrite;
   /** An op kept in history as it arrived (a last-writer-wins loser, a manual conflict's incoming side). */
@@ -235,6 +297,27 @@ export interface LaneMessage {
 export interface LaneSink {
   /** Sends in request order per lane; answers the opIds that could not be sent (nothing is retried here). */
   publish(messages: readonly LaneMessage[]): Promise<{ failed: string[] }>;
+}
+
+/** A data-free "pull now" for one device, at the priority of what is waiting. */
+export interface Poke {
+  deviceId: string;
+  priority: number;
+}
+
+export interface PokeSink {
+  /**
+   * Posts `{"type":"poke","priority":n}` to each device's live connections, after a commit.
+   * Never throws: a poke that fails only means the device finds the change on its next pull.
+   */
+  poke(userKey: string, pokes: readonly Poke[]): Promise<void>;
+}
+
+/** Realtime connections of devices (the WebSocket API's `$connect` / `$disconnect`). */
+export interface ConnectionStore {
+  open(userKey: string, deviceId: string, connectionId: string, now?: Date): Promise<void>;
+  /** Forgets a connection by its id; `undefined` when it was already gone. */
+  close(connectionId: string): Promise<{ userKey: string; deviceId: string } | undefined>;
 }
 
 export interface AuditSink {

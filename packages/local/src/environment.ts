@@ -1,4 +1,6 @@
+import { REALTIME_ENDPOINT_VARIABLE } from "@paysync/aws/resources";
 import type { ProvisionedResources } from "./provision.js";
+import { MANAGEMENT_PATH } from "./realtime.js";
 import { LOCAL_REGION } from "./provision.js";
 import type { LocalSettings } from "./settings.js";
 
@@ -28,6 +30,8 @@ export function handlerEnvironment(settings: LocalSettings, endpoints: Endpoints
     POWERTOOLS_SERVICE_NAME: "paysync",
     POWERTOOLS_LOGGER_LOG_EVENT: "false",
     POWERTOOLS_METRICS_DISABLED: process.env.POWERTOOLS_METRICS_DISABLED ?? "true",
+    // The realtime authorizer verifies dev tokens as the gateway does (AWS: the issuer's JWKS).
+    LOCAL_JWT_SECRET: settings.secrets.jwtSecret,
     SST_Secret_value_STRIPE_WEBHOOK_SECRET: settings.secrets.stripeWebhookSecret,
     SST_Secret_value_PSEUDONYM_SECRET: settings.secrets.pseudonymSecret,
     SST_Parameter_value_KMS_KEY_ARN: resources.keyArn,
@@ -39,4 +43,9 @@ export function handlerEnvironment(settings: LocalSettings, endpoints: Endpoints
     env[`SST_Queue_queueUrl_${id}Dlq`] = queue.dlqUrl;
   }
   return env;
+}
+
+/** Where the poking functions post pokes: the local gateway's management API (same SDK client as in AWS). */
+export function realtimeEnvironment(baseUrl: string): Record<string, string> {
+  return { [REALTIME_ENDPOINT_VARIABLE]: `${baseUrl}${MANAGEMENT_PATH}` };
 }

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { startEmulators, StartupError, type Emulators } from "./emulators.js";
-import { handlerEnvironment, type Endpoints } from "./environment.js";
+import { handlerEnvironment, realtimeEnvironment, type Endpoints } from "./environment.js";
 import { portIsFree } from "./free-port.js";
 import { threadHost } from "./function-host.js";
 import { startGateway, type ExtraRoute } from "./gateway.js";
@@ -9,6 +9,7 @@ import { startPollers } from "./pollers.js";
 import { openApiRoute } from "./local-pages.js";
 import { localOpsRoute } from "./ops/local-ops.js";
 import { provision, type ProvisionedResources } from "./provision.js";
+import { localRealtime } from "./realtime.js";
 import { startScheduler } from "./scheduler.js";
 import { writeFileAtomic, type LocalSettings } from "./settings.js";
 
@@ -78,16 +79,22 @@ export async function startRuntime(settings: LocalSettings, options: RuntimeOpti
     const resources = await provision(endpoints);
     const env = handlerEnvironment(settings, endpoints, resources);
     Object.assign(process.env, env);
-    // After the environment is set: each function thread copies it when it starts.
+    // Function threads start on their first invocation and copy the environment then: after
+    // the gateway below has its port and the realtime endpoint is known.
     const host = threadHost();
+    const realtime = localRealtime(host);
 
     let gateway;
     try {
-      gateway = await startGateway({ port: settings.port, host, jwtSecret: settings.secrets.jwtSecret, extraRoutes: [openApiRoute, localOpsRoute(settings.secrets.adminToken, endpoints.sqs), ...(options.extraRoutes ?? [])] });
+      gateway = await startGateway({ port: settings.port, host, jwtSecret: settings.secrets.jwtSecret, extraRoutes: [openApiRoute, realtime.managementRoute, localOpsRoute(settings.secrets.adminToken, endpoints.sqs), ...(options.extraRoutes ?? [])] });
     } catch (error) {
       if ((error as { code?: string }).code === "EADDRINUSE") throw portInUse(settings.port);
       throw error;
     }
+    realtime.attach(gateway.server);
+    const realtimeEnv = realtimeEnvironment(`http://127.0.0.1:${gateway.port}`);
+    Object.assign(process.env, realtimeEnv);
+    Object.assign(env, realtimeEnv);
     const pollers = startPollers({
       host,
       sqsEndpoint: endpoints.sqs,
@@ -114,6 +121,7 @@ export async function startRuntime(settings: LocalSettings, options: RuntimeOpti
       stop: async () => {
         clearInterval(refresh);
         scheduler?.stop();
+        realtime.stop();
         await gateway.stop();
         await pollers.stop();
         await host.stop();

@@ -116,7 +116,7 @@ describe("sync pull", () => {
     // Prepare
     const response = {
       changes: [{ seq: 7, entityType: "payment_state", entityId: "payment_state", version: 2, action: "upsert", payload: { tier: "free" }, priority: 7, originDeviceId: null }],
-      cursor: "7", hasMore: false, minIntervalMs: 300_000,
+      cursor: "7", hasMore: false, minIntervalMs: 300_000, phase: "feed",
     };
 
     // Assess

@@ -3,7 +3,7 @@ import type { SyncOp, SyncOpResult } from "@paysync/core/api";
 import { LimitExceededError, PayloadTooLargeError, ValidationError } from "@paysync/core/errors";
 import type { Tier } from "@paysync/core/tiers";
 import {
-  assertCrisisPayloads, assertPayloadSizes, decodeCursor, encodeCursor, planPush, pushAnswer,
+  assertCrisisPayloads, assertPayloadSizes, decodeCursor, encodeCursor, encodeSnapshotCursor, planPush, pushAnswer,
 } from "@paysync/core/sync";
 
 const NOW = Date.parse("2025-03-10T12:00:00.000Z");
@@ -128,18 +128,30 @@ describe("the answer of a push", () => {
 });
 
 describe("pull cursors", () => {
-  it.each([0, 1, 42, 9_007_199_254_740])("round-trip %i", (seq) => {
+  it.each([0, 1, 42, 9_007_199_254_740])("a feed cursor round-trips %i", (seq) => {
     // Assess
-    expect(decodeCursor(encodeCursor(seq))).toBe(seq);
+    expect(decodeCursor(encodeCursor(seq))).toEqual({ phase: "feed", seq });
   });
 
-  it.each(["abc", Buffer.from("v2.1").toString("base64url"), Buffer.from("v1.-1").toString("base64url")])("refuses %s as a 400", (cursor) => {
+  it.each([
+    { after: null },
+    { after: { entityType: "mood_entry", entityId: "m-2024_06-01" } },
+  ])("a snapshot cursor round-trips its point and position ($after)", ({ after }) => {
+    // Assess
+    expect(decodeCursor(encodeSnapshotCursor(17, after))).toEqual({ phase: "snapshot", snapshotSeq: 17, after });
+  });
+
+  it.each([
+    "abc", Buffer.from("v2.1").toString("base64url"), Buffer.from("v1.-1").toString("base64url"),
+    Buffer.from("v2.s.x.").toString("base64url"), Buffer.from("v2.s.3.mood_entry").toString("base64url"),
+    Buffer.from("v2.s.3.mood entry.a").toString("base64url"),
+  ])("refuses %s as a 400", (cursor) => {
     // Assess
     expect(() => decodeCursor(cursor)).toThrow(ValidationError);
   });
 
-  it("starts from the beginning without a cursor", () => {
+  it("starts a bootstrap without a cursor", () => {
     // Assess
-    expect(decodeCursor(undefined)).toBe(0);
+    expect(decodeCursor(undefined)).toEqual({ phase: "start" });
   });
 });

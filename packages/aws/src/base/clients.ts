@@ -1,3 +1,4 @@
+import { ApiGatewayManagementApiClient } from "@aws-sdk/client-apigatewaymanagementapi";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { KMSClient } from "@aws-sdk/client-kms";
 import { SQSClient } from "@aws-sdk/client-sqs";
@@ -29,4 +30,17 @@ export function sqsClient(): SQSClient {
 export function kmsClient(): KMSClient {
   kms ??= tracer.captureAWSv3Client(new KMSClient({}));
   return kms;
+}
+
+let management: { endpoint: string; client: ApiGatewayManagementApiClient } | undefined;
+
+/**
+ * The WebSocket API's management client (`PostToConnection`). Its endpoint is the API's stage
+ * URL in AWS and the local gateway's management path locally — the same client either way.
+ */
+export function managementClient(endpoint: string): ApiGatewayManagementApiClient {
+  if (management?.endpoint !== endpoint) {
+    management = { endpoint, client: tracer.captureAWSv3Client(new ApiGatewayManagementApiClient({ endpoint, maxAttempts: 2 })) };
+  }
+  return management.client;
 }

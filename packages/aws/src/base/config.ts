@@ -1,7 +1,7 @@
 import { Config } from "sst/node/config";
 import { Queue } from "sst/node/queue";
 import { Table } from "sst/node/table";
-import type { LaneId, ParameterName, SecretName, TableId } from "../resources.js";
+import { REALTIME_ENDPOINT_VARIABLE, type LaneId, type ParameterName, type SecretName, type TableId } from "../resources.js";
 
 /**
  * The resources bound to this function, as one typed object. In AWS, SST's bindings (and the
@@ -40,6 +40,11 @@ export const config = {
   deadLetterQueue: (lane: LaneId): string => bound("queue", `${lane}Dlq`, () => queues[`${lane}Dlq`]?.queueUrl),
   secret: (name: SecretName): string => bound("secret", name, () => values[name]),
   parameter: (name: ParameterName): string => bound("parameter", name, () => values[name]),
+  /**
+   * The WebSocket API's management endpoint, set only for the functions that poke devices
+   * (`pokes` in FUNCTIONS); `undefined` elsewhere, and those functions post no pokes.
+   */
+  realtimeEndpoint: (): string | undefined => process.env[REALTIME_ENDPOINT_VARIABLE] || undefined,
   /** The deployment stage (`local` on a laptop). */
   stage: (): string => process.env.SST_STAGE ?? "local",
 };

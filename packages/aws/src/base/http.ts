@@ -3,6 +3,7 @@ import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import { MetricUnit } from "@aws-lambda-powertools/metrics";
 import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
 import { captureLambdaHandler } from "@aws-lambda-powertools/tracer/middleware";
+import { PROTOCOL_HEADER, protocolRefusal } from "@paysync/core/api/protocol";
 import type { ApiFunction, RouteKeyOf } from "@paysync/core/api/routes";
 import { PaysyncError, UnauthorizedError, ValidationError, type ErrorCode } from "@paysync/core/errors";
 import type {
@@ -26,6 +27,8 @@ const STATUS_BY_CODE: Record<ErrorCode, number> = {
   limit_exceeded: 429,
   internal_error: 500,
   service_unavailable: 503,
+  resync_required: 410,
+  protocol_unsupported: 426,
 };
 
 export function json(statusCode: number, body: unknown, headers: Record<string, string> = {}): HttpResult {
@@ -147,7 +150,8 @@ export type RouteHandler = (event: HttpEvent, context: Context) => Promise<HttpR
 /**
  * Wraps a route handler once for every function: a trace segment (no request or response data),
  * the logger's Lambda context (never the event), one metrics flush with a cold-start metric
- * and a `Responses` count by status class, and errors mapped to JSON.
+ * and a `Responses` count by status class, the protocol-version check (426 outside the range,
+ * never on the crisis routes), and errors mapped to JSON.
  *
  * @example
  * export const handler = httpHandler(async (event) => json(200, { ok: true }));
@@ -160,6 +164,9 @@ export function httpHandler(route: RouteHandler) {
     .handler(async (event, context) => {
       let result: HttpResult;
       try {
+        // Before anything else: a device speaking another protocol version changes nothing.
+        const refusal = protocolRefusal(event.routeKey, header(event, PROTOCOL_HEADER));
+        if (refusal) throw refusal;
         result = await route(event, context);
       } catch (error) {
         result = errorResponse(error);

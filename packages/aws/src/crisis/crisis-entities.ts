@@ -77,16 +77,20 @@ export class CrisisEntities {
     current: StoredEntity | undefined,
     write: CrisisWrite,
     now: Date,
-  ): Promise<{ writes: StoreWrite[]; version: number; change: Omit<FeedChange, "targetDeviceIds"> }> {
+  ): Promise<{ writes: (commitSeq: number) => StoreWrite[]; version: number; change: Omit<FeedChange, "targetDeviceIds"> }> {
     const version = (current?.version ?? 0) + 1;
     const payloadCipher = write.action === "delete"
       ? null
       : await this.cipher.encrypt(write.payload, { userKey, entityType: write.entityType });
-    const writes = [this.store.entityWrite(userKey, {
-      entityType: write.entityType, entityId: write.entityId, version, action: write.action, payloadCipher,
-      clientTime: write.clientTime, devicePriority: write.devicePriority, originDeviceId: write.deviceId, priority: write.priority,
-    }, current?.version, now)];
-    if (current) writes.push(this.store.supersededWrite(userKey, current, write.cause));
+    // Built per commit attempt: the entity records the commit sequence of its change.
+    const writes = (commitSeq: number) => [
+      this.store.entityWrite(userKey, {
+        entityType: write.entityType, entityId: write.entityId, version, action: write.action, payloadCipher,
+        clientTime: write.clientTime, devicePriority: write.devicePriority, originDeviceId: write.deviceId, priority: write.priority,
+        commitSeq,
+      }, current?.version, now),
+      ...(current ? [this.store.supersededWrite(userKey, current, write.cause)] : []),
+    ];
     const change = {
       entityType: write.entityType, entityId: write.entityId, version, action: write.action,
       payloadCipher, priority: write.priority, originDeviceId: write.deviceId,

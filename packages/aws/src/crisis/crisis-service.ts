@@ -28,10 +28,11 @@ import {
   INACTIVE_CRISIS_STATE, resolveCrisis, type CrisisState,
 } from "@paysync/core/crisis/state";
 import { DependencyError, NotFoundError } from "@paysync/core/errors";
-import type { ChangeFeedStore, DeviceRecord, DeviceStore, EntityStore, FeedChange, PayloadCipher, StoreWrite } from "@paysync/core/ports";
+import type { ChangeFeedStore, CommitSeqs, DeviceRecord, DeviceStore, EntityStore, FeedChange, PayloadCipher, PokeSink, StoreWrite } from "@paysync/core/ports";
 import { WriteConditionFailed } from "@paysync/core/ports";
 import { devicePriority } from "@paysync/core/sync/conflicts";
 import { ASSESSMENT_CRISIS_PRIORITY, CLASS_PRIORITY } from "@paysync/core/sync/entities";
+import { pokesFor } from "@paysync/core/sync/realtime";
 import { retrying } from "../base/retry.js";
 import { cancellationCodes } from "../store/transactions.js";
 import { CrisisEntities, type CrisisWrite, type StoredEntity } from "./crisis-entities.js";
@@ -48,6 +49,8 @@ export interface CrisisPorts {
   devices: DeviceStore;
   entities: EntityStore;
   cipher: PayloadCipher;
+  /** Realtime pokes after commit; absent: none. */
+  pokes?: PokeSink;
 }
 
 interface PlannedWrite {
@@ -78,10 +81,12 @@ export class CrisisService implements CrisisOps {
   private readonly feed: ChangeFeedStore;
   private readonly devices: DeviceStore;
   private readonly entities: CrisisEntities;
+  private readonly pokes: PokeSink | undefined;
 
   constructor(ports: CrisisPorts) {
     this.feed = ports.feed;
     this.devices = ports.devices;
+    this.pokes = ports.pokes;
     this.entities = new CrisisEntities(ports.entities, ports.cipher);
   }
 
@@ -205,14 +210,16 @@ export class CrisisService implements CrisisOps {
     const targets = devices.map((d) => d.deviceId).filter((id) => id !== origin.deviceId);
     const built = await Promise.all(writes.map(({ current, write }) => this.entities.writeItems(userKey, current, write, now)));
     const versions = built.map((b) => b.version);
-    const items: StoreWrite[] = [
+    const items = ({ seqs, after }: CommitSeqs): StoreWrite[] => [
       ...(opId === undefined ? [] : [this.entities.opRecord(userKey, opId, versions[0] ?? 0, now)]),
-      ...built.flatMap((b) => b.writes),
+      ...built.flatMap((b, i) => b.writes(seqs[i] ?? after)),
       ...flags.map(([deviceId, on]) => this.devices.crisisFlagWrite(userKey, deviceId, on)),
     ];
     const changes: FeedChange[] = targets.length === 0 ? [] : built.map((b) => ({ ...b.change, targetDeviceIds: targets }));
     try {
       await this.feed.append(userKey, changes, items, now, knownSeq);
+      // Crisis changes poke every tier's devices; a poke never fails or delays the write.
+      await this.pokes?.poke(userKey, pokesFor(changes, false));
     } catch (error) {
       if (opId !== undefined && error instanceof WriteConditionFailed && error.reasons[0] === "ConditionalCheckFailed") {
         throw new Duplicate((await this.entities.readOp(userKey, opId))?.version ?? 0);

@@ -1,4 +1,4 @@
-import { CLASS_PRIORITY } from "@paysync/core/sync";
+import { CLASS_PRIORITY, pokesFor, SERVER_ORIGIN } from "@paysync/core/sync";
 import {
   applyFact,
   effectiveTier,
@@ -10,7 +10,7 @@ import {
   type StripeFact,
 } from "@paysync/core/payments";
 import { serverEntityChanges } from "@paysync/core/payments/entitlements";
-import type { ChangeFeedStore, DeviceStore, FeedChange, PayloadCipher } from "@paysync/core/ports";
+import type { ChangeFeedStore, CommitSeqs, DeviceStore, EntityStore, FeedChange, PayloadCipher, PokeSink } from "@paysync/core/ports";
 import { WriteConditionFailed } from "@paysync/core/ports";
 import type { Tier } from "@paysync/core/tiers";
 import { OPTIMISTIC, retrying } from "../base/retry.js";
@@ -40,15 +40,20 @@ export interface PaymentPorts {
   paymentState: PaymentStateRepository;
   feed: ChangeFeedStore;
   devices: DeviceStore;
+  /** Where the server entities live, so a new device's bootstrap carries them. */
+  entities: EntityStore;
   cipher: PayloadCipher;
+  /** Realtime pokes after commit; absent: none. */
+  pokes?: PokeSink;
 }
 
 /**
  * Applies payment facts to a user's stored state and tells every device of the user. The state
  * write (conditional on the version read: optimistic concurrency) and the `payment_state`,
  * `feature_flags` and `sync_policy` changes for all devices (priority 7, origin `server`,
- * payloads envelope-encrypted) are ONE transaction: either devices hear of a change and it is
- * stored, or neither. A concurrent writer makes it re-read and re-decide, so no update is lost.
+ * payloads envelope-encrypted) are ONE transaction with the same three stored as the user's
+ * entities (version = the payment state's): either devices hear of a change and it is stored,
+ * or neither. After the commit every device is poked, whatever the tier. A concurrent writer makes it re-read and re-decide, so no update is lost.
  *
  * @example
  * const result = await applier.applyFact(userKey, fact, { eventId, createdSeconds });
@@ -94,17 +99,30 @@ export class PaymentApplier {
         now,
       });
       const tell = decision.changed === true || decision.notice !== undefined;
-      const changes = tell ? await this.changesFor(userKey, decision.state, version, nowMs, decision.notice) : [];
-      await this.ports.feed.append(userKey, changes, [put], now);
-      const devices = changes[0]?.targetDeviceIds.length ?? 0;
-      return { outcome: decision.outcome, changed: decision.changed === true, tier: effectiveTier(decision.state, nowMs), devices };
+      // The counter before the device list: a device registered after it makes the commit re-read.
+      const [entities, knownSeq, targetDeviceIds] = tell
+        ? await Promise.all([
+          this.serverEntities(userKey, decision.state, version, nowMs, decision.notice),
+          this.ports.feed.readSeq(userKey),
+          this.ports.devices.list(userKey).then((devices) => devices.map((device) => device.deviceId)),
+        ])
+        : [[], undefined, []];
+      const changes: FeedChange[] = targetDeviceIds.length === 0 ? [] : entities.map((entity) => ({ ...entity, targetDeviceIds }));
+      // The payment state first (its condition decides a retry), then the server entities as the
+      // devices were told them, each with its change's commit sequence: a bootstrap carries them.
+      const writes = ({ seqs, after }: CommitSeqs) => [put, ...entities.map((entity, i) => this.ports.entities.serverEntityWrite(userKey, {
+        entityType: entity.entityType, entityId: entity.entityId, version, action: "upsert", payloadCipher: entity.payloadCipher,
+        clientTime: now.toISOString(), devicePriority: 0, originDeviceId: entity.originDeviceId, priority: entity.priority,
+        commitSeq: seqs[i] ?? after,
+      }, now))];
+      await this.ports.feed.append(userKey, changes, writes, now, knownSeq);
+      await this.ports.pokes?.poke(userKey, pokesFor(changes, false));
+      return { outcome: decision.outcome, changed: decision.changed === true, tier: effectiveTier(decision.state, nowMs), devices: targetDeviceIds.length };
     });
   }
 
-  /** The server entities for every device of the user; none when the user has no device yet. */
-  private async changesFor(userKey: string, state: PaymentState, version: number, nowMs: number, notice?: PaymentNotice): Promise<FeedChange[]> {
-    const targetDeviceIds = (await this.ports.devices.list(userKey)).map((device) => device.deviceId);
-    if (targetDeviceIds.length === 0) return [];
+  /** The server entities of a state: `payment_state` (with a notice, alone), `feature_flags`, `sync_policy`. */
+  private async serverEntities(userKey: string, state: PaymentState, version: number, nowMs: number, notice?: PaymentNotice): Promise<Omit<FeedChange, "targetDeviceIds">[]> {
     const { cipher } = this.ports;
     return Promise.all(serverEntityChanges(state, nowMs, notice).map(async ({ entityType, payload }) => ({
       entityType,
@@ -113,8 +131,7 @@ export class PaymentApplier {
       action: "upsert" as const,
       payloadCipher: await cipher.encrypt(payload, { userKey, entityType }),
       priority: CLASS_PRIORITY[entityType],
-      originDeviceId: "server",
-      targetDeviceIds,
+      originDeviceId: SERVER_ORIGIN,
     })));
   }
 }

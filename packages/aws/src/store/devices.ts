@@ -3,9 +3,10 @@ import { QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import type { Device, DeviceRegistrationRequest } from "@paysync/core/api";
 import { ConflictError, NotFoundError } from "@paysync/core/errors";
 import type { DeviceRecord, DeviceStore, StoreWrite } from "@paysync/core/ports";
+import type { LastPull } from "@paysync/core/sync/bootstrap";
 import { documentClient } from "../base/clients.js";
 import { logger } from "../base/observability.js";
-import { DEVICE_PREFIX, deviceCountKey, deviceKey, userPartition } from "./keys.js";
+import { DEVICE_PREFIX, deviceCountKey, deviceKey, feedCounterKey, userPartition } from "./keys.js";
 import { cancellationCodes, toStoreWrite, transactWrite } from "./transactions.js";
 
 export type { DeviceRecord };
@@ -31,6 +32,10 @@ function toDevice(item: Record<string, unknown>, nowMs = Date.now()): DeviceReco
     lastSeenAt: (item.lastSeenAt as string | undefined) ?? null,
     crisisMode: Boolean(item.crisisMode),
     activeSessionId: sessionLive ? (item.activeSessionId as string) : null,
+    lastPull: typeof item.lastPullAtMs === "number"
+      ? { atMs: item.lastPullAtMs, seq: (item.lastPullSeq as number | undefined) ?? -1, hasMore: Boolean(item.lastPullHasMore) }
+      : null,
+    pokedAtMs: (item.pokedAtMs as number | undefined) ?? 0,
   };
 }
 
@@ -58,6 +63,8 @@ export class DeviceRepository implements DeviceStore {
       lastSeenAt: nowIso,
       crisisMode: existing?.crisisMode ?? false,
       activeSessionId: existing?.activeSessionId ?? null,
+      lastPull: existing?.lastPull ?? null,
+      pokedAtMs: existing?.pokedAtMs ?? 0,
     };
     const update = {
       TableName: this.table,
@@ -80,7 +87,10 @@ export class DeviceRepository implements DeviceStore {
         return this.register(userKey, request, now);
       }
     }
-    // A new device takes one of the user's slots in the same transaction that creates it.
+    // A new device takes one of the user's slots in the same transaction that creates it, and
+    // advances the user's feed counter (`devicesAt`): a writer whose fan-out was read before
+    // fails its counter condition and reads the devices again, so no commit after this one
+    // misses the new device (its bootstrap relies on that).
     try {
       await transactWrite([
           {
@@ -99,10 +109,19 @@ export class DeviceRepository implements DeviceStore {
               ExpressionAttributeValues: { ...update.ExpressionAttributeValues },
             },
           },
+          {
+            Update: {
+              TableName: this.table,
+              Key: feedCounterKey(userKey),
+              UpdateExpression: "SET seq = if_not_exists(seq, :zero) + :one, devicesAt = if_not_exists(seq, :zero) + :one",
+              ExpressionAttributeValues: { ":zero": 0, ":one": 1 },
+            },
+          },
       ]);
     } catch (error) {
       const reasons = cancellationCodes(error) ?? [];
-      if (reasons[1] === "ConditionalCheckFailed") return this.register(userKey, request, now);
+      // Created meanwhile, or a writer committing on the counter at the same moment: start over.
+      if (reasons[1] === "ConditionalCheckFailed" || reasons.includes("TransactionConflict")) return this.register(userKey, request, now);
       if (reasons[0] === "ConditionalCheckFailed") {
         throw new ConflictError(`A user can register at most ${MAX_DEVICES_PER_USER} devices; remove one first`, { limit: MAX_DEVICES_PER_USER });
       }
@@ -119,6 +138,8 @@ export class DeviceRepository implements DeviceStore {
         TableName: this.table,
         KeyConditionExpression: "pk = :pk AND begins_with(sk, :prefix)",
         ExpressionAttributeValues: { ":pk": userPartition(userKey), ":prefix": DEVICE_PREFIX },
+        // Strongly consistent: a fan-out read right after a registration must see the device.
+        ConsistentRead: true,
         ExclusiveStartKey: startKey,
       }));
       devices.push(...(page.Items ?? []).map((item) => toDevice(item)));
@@ -174,6 +195,40 @@ export class DeviceRepository implements DeviceStore {
     } catch (error) {
       // Activity is a hint for conflict tie-breaks: losing one update must not fail a push or pull.
       if (!(error instanceof ConditionalCheckFailedException)) logger.warn("device activity not recorded", { errorName: (error as Error).name });
+    }
+  }
+
+  /**
+   * Records a served pull (time, where its cursor points, whether it said `hasMore`) with the
+   * device's activity, in the device's own item: the write `touch` would make anyway, made on
+   * every served pull, in parallel with the pull's other write — no extra round trip.
+   */
+  async recordPull(userKey: string, device: DeviceRecord, pull: LastPull): Promise<void> {
+    await this.bestEffort("pull not recorded", {
+      TableName: this.table,
+      Key: deviceKey(userKey, device.deviceId),
+      UpdateExpression: "SET lastSeenAt = :now, lastPullAtMs = :at, lastPullSeq = :seq, lastPullHasMore = :more",
+      ConditionExpression: "attribute_exists(pk)",
+      ExpressionAttributeValues: { ":now": new Date(pull.atMs).toISOString(), ":at": pull.atMs, ":seq": pull.seq, ":more": pull.hasMore },
+    });
+  }
+
+  /** Records that a poke reached the device's connections: its next pull may come before the interval. */
+  async recordPoke(userKey: string, deviceId: string, atMs: number): Promise<void> {
+    await this.bestEffort("poke not recorded", {
+      TableName: this.table,
+      Key: deviceKey(userKey, deviceId),
+      UpdateExpression: "SET pokedAtMs = :at",
+      ConditionExpression: "attribute_exists(pk) AND (attribute_not_exists(pokedAtMs) OR pokedAtMs < :at)",
+      ExpressionAttributeValues: { ":at": atMs },
+    });
+  }
+
+  private async bestEffort(what: string, update: ConstructorParameters<typeof UpdateCommand>[0]): Promise<void> {
+    try {
+      await documentClient().send(new UpdateCommand(update));
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) logger.warn(what, { errorName: (error as Error).name });
     }
   }
 

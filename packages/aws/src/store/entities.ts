@@ -14,10 +14,11 @@ import { BatchGetCommand, GetCommand, QueryCommand, UpdateCommand, type BatchGet
 import type {
   EntityStore, EntityVersion, OpenConflict, OpOutcome, RecordedOp, StoredEntity, StoreWrite,
 } from "@paysync/core/ports";
+import type { EntityPosition } from "@paysync/core/sync/cursor";
 import { documentClient } from "../base/clients.js";
 import { UNPROCESSED, pause } from "../base/retry.js";
 import {
-  CONFLICT_PREFIX, conflictKey, entityKey, entityTypePrefix, historyKey, opHistoryKey, opIdOfRecord, opRecordKey, userPartition,
+  CONFLICT_PREFIX, conflictKey, ENTITY_PREFIX, entityKey, entityTypePrefix, historyKey, opHistoryKey, opIdOfRecord, opRecordKey, userPartition,
 } from "./keys.js";
 import { toStoreWrite } from "./transactions.js";
 
@@ -41,6 +42,7 @@ function toStored(item: Item): StoredEntity {
     originDeviceId: (item.originDeviceId as string | undefined) ?? "server",
     priority: (item.priority as number | undefined) ?? 0,
     updatedAt: (item.updatedAt as string | undefined) ?? "",
+    commitSeq: (item.commitSeq as number | undefined) ?? 0,
     item,
   };
 }
@@ -119,16 +121,33 @@ export class EntityRepository implements EntityStore {
     return toStoreWrite({
       Put: {
         TableName: this.table,
-        Item: {
-          ...entityKey(userKey, entity.entityType, entity.entityId), entityType: entity.entityType, entityId: entity.entityId,
-          version: entity.version, action: entity.action, payloadCipher: entity.action === "delete" ? null : entity.payloadCipher,
-          clientTime: entity.clientTime, devicePriority: entity.devicePriority, originDeviceId: entity.originDeviceId,
-          priority: entity.priority, updatedAt: now.toISOString(),
-        },
+        Item: this.entityItem(userKey, entity, now),
         ConditionExpression: replacing === undefined ? "attribute_not_exists(pk)" : "version = :version",
         ...(replacing === undefined ? {} : { ExpressionAttributeValues: { ":version": replacing } }),
       },
     });
+  }
+
+  serverEntityWrite(userKey: string, entity: EntityVersion, now: Date): StoreWrite {
+    return toStoreWrite({ Put: { TableName: this.table, Item: this.entityItem(userKey, entity, now) } });
+  }
+
+  async snapshotPage(userKey: string, after: EntityPosition | null, limit: number): Promise<{ entities: StoredEntity[]; last: EntityPosition | null; exhausted: boolean }> {
+    const page: QueryCommandOutput = await documentClient().send(new QueryCommand({
+      TableName: this.table,
+      KeyConditionExpression: "pk = :pk AND begins_with(sk, :prefix)",
+      ExpressionAttributeValues: { ":pk": userPartition(userKey), ":prefix": ENTITY_PREFIX },
+      ConsistentRead: true,
+      Limit: limit,
+      ...(after ? { ExclusiveStartKey: { ...entityKey(userKey, after.entityType, after.entityId) } } : {}),
+    }));
+    const entities = (page.Items ?? []).map(toStored);
+    const tail = entities.at(-1);
+    return {
+      entities,
+      last: tail ? { entityType: tail.entityType, entityId: tail.entityId } : after,
+      exhausted: page.LastEvaluatedKey === undefined,
+    };
   }
 
   supersededWrite(userKey: string, current: StoredEntity, supersededBy: string): StoreWrite {
@@ -186,6 +205,16 @@ export class EntityRepository implements EntityStore {
       ConditionExpression: "#status = :open",
       ExpressionAttributeNames: { "#status": "status" },
       ExpressionAttributeValues: { ":resolved": "resolved", ":resolution": resolution, ":now": now.toISOString(), ":open": "open" },
+    };
+  }
+
+  private entityItem(userKey: string, entity: EntityVersion, now: Date): Item {
+    return {
+      ...entityKey(userKey, entity.entityType, entity.entityId), entityType: entity.entityType, entityId: entity.entityId,
+      version: entity.version, action: entity.action, payloadCipher: entity.action === "delete" ? null : entity.payloadCipher,
+      clientTime: entity.clientTime, devicePriority: entity.devicePriority, originDeviceId: entity.originDeviceId,
+      priority: entity.priority, updatedAt: now.toISOString(),
+      ...(entity.commitSeq === undefined ? {} : { commitSeq: entity.commitSeq }),
     };
   }
 

@@ -1,5 +1,5 @@
 /**
- * Every key of paysync's three tables (`resources.ts` TABLES: Sync, Payments, Audit), and
+ * Every key of paysync's tables (`resources.ts` TABLES: Sync, Payments, Audit, Connections), and
  * nothing else spells them: a key that changes (a pseudonymised id, a new scope) changes here
  * and nowhere else. A test fails the build when another file builds a key string itself.
  *
@@ -115,6 +115,17 @@ export const parkedEventKey = (customerKey: string, createdSeconds: number, even
   ({ pk: parkedPartition(customerKey), sk: `${padded(createdSeconds, STRIPE_SECONDS_DIGITS)}#${eventId}` });
 export const STRIPE_EVENT_PREFIX = "EVENT#";
 export const stripeEventKey = (eventId: string): TableKey => ({ pk: `${STRIPE_EVENT_PREFIX}${eventId}`, sk: "EVENT" });
+
+// ── Connections table: realtime (WebSocket) connections, short-lived ─────────────────────
+
+/** Every connection of a user (`sk` = device, then connection): a poke reads them in one Query. */
+export const connectionsPartition = (userKey: string): string => `CONN#${userKey}`;
+export const connectionKey = (userKey: string, deviceId: string, connectionId: string): TableKey =>
+  ({ pk: connectionsPartition(userKey), sk: `${deviceId}#${connectionId}` });
+/** The sort-key prefix of one device's connections (`begins_with`). */
+export const deviceConnectionsPrefix = (deviceId: string): string => `${deviceId}#`;
+/** A connection by its id: `$disconnect` knows only the id. */
+export const connectionIdKey = (connectionId: string): TableKey => ({ pk: `CONNID#${connectionId}`, sk: "CONNECTION" });
 
 // ── Audit table: the hash chains, their seals, job state and reports ───────────────────────
 

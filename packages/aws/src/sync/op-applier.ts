@@ -1,6 +1,6 @@
-import type { ChangeFeedStore, DeviceStore, EntityStore, FeedChange, RecordedOp, StoreWrite, UsageLimitsStore } from "@paysync/core/ports";
+import type { ChangeFeedStore, CommitSeqs, DeviceStore, EntityStore, FeedChange, PokeSink, RecordedOp, StoreWrite, UsageLimitsStore } from "@paysync/core/ports";
 import { WriteConditionFailed } from "@paysync/core/ports";
-import { isCrisisEntity, resolveWrite, type EntityType, type WriteDecision } from "@paysync/core/sync";
+import { isCrisisEntity, pokesFor, resolveWrite, type EntityType, type WriteDecision } from "@paysync/core/sync";
 import type { SyncOpMessage } from "@paysync/core/sync/op-message";
 import { OPTIMISTIC, retrying } from "../base/retry.js";
 
@@ -24,6 +24,8 @@ export interface OpApplierPorts {
   devices: DeviceStore;
   entities: EntityStore;
   limits: UsageLimitsStore;
+  /** Realtime pokes after commit; absent: none (a function without a WebSocket API). */
+  pokes?: PokeSink;
 }
 
 /** A concurrent write to the entity (or an extra write's condition) moved under us: read again. */
@@ -34,7 +36,8 @@ class EntityMoved extends Error {}
  * its current version), history, conflict, the release of the op's offline-queue slot and
  * the feed entries for the target devices are one commit. A concurrent write to the
  * same entity makes it retry with fresh state; an op record already present makes it a
- * duplicate.
+ * duplicate. The entity records the commit sequence of its change (bootstrap's snapshot point
+ * relies on it), and after the commit the target devices are poked (see `pokesFor`).
  *
  * @example
  * const result = await applier.apply(SyncOpMessageSchema.parse(JSON.parse(record.body)));
@@ -69,18 +72,23 @@ export class OpApplier {
       const version = writes ? (current?.version ?? 0) + 1 : current?.version ?? 0;
       const outcome: ApplyOutcome = writes ? "applied" : resolution.decision === "manual_conflict" ? "conflict" : "lost_lww";
       const recorded = recordedOpOf(op);
-      const commit: StoreWrite[] = [entities.opRecordWrite(op.userKey, op.opId, outcome, version, now)];
-      if (writes) {
-        commit.push(entities.entityWrite(op.userKey, {
-          entityType: op.entityType, entityId: op.entityId, version, action: op.action, payloadCipher: op.payloadCipher,
-          clientTime: op.clientTime, devicePriority: op.devicePriority, originDeviceId: op.deviceId, priority: op.priority,
-        }, current?.version, now));
-      }
-      if (resolution.toHistory === "current" && current) commit.push(entities.supersededWrite(op.userKey, current, op.opId));
-      if (resolution.toHistory === "op") commit.push(entities.opHistoryWrite(op.userKey, recorded, now));
-      if (resolution.decision === "manual_conflict" && current) commit.push(entities.conflictWrite(op.userKey, recorded, current.version, now));
-      if (slot) commit.push(...limits.releaseWrites(op.userKey, op.opId));
-      commit.push(...(options.extraWrites ?? []));
+      // The op record first: a failed condition at index 0 means "applied before".
+      const commit = ({ seqs, after }: CommitSeqs): StoreWrite[] => {
+        const items: StoreWrite[] = [entities.opRecordWrite(op.userKey, op.opId, outcome, version, now)];
+        if (writes) {
+          items.push(entities.entityWrite(op.userKey, {
+            entityType: op.entityType, entityId: op.entityId, version, action: op.action, payloadCipher: op.payloadCipher,
+            clientTime: op.clientTime, devicePriority: op.devicePriority, originDeviceId: op.deviceId, priority: op.priority,
+            commitSeq: seqs[0] ?? after,
+          }, current?.version, now));
+        }
+        if (resolution.toHistory === "current" && current) items.push(entities.supersededWrite(op.userKey, current, op.opId));
+        if (resolution.toHistory === "op") items.push(entities.opHistoryWrite(op.userKey, recorded, now));
+        if (resolution.decision === "manual_conflict" && current) items.push(entities.conflictWrite(op.userKey, recorded, current.version, now));
+        if (slot) items.push(...limits.releaseWrites(op.userKey, op.opId));
+        items.push(...(options.extraWrites ?? []));
+        return items;
+      };
       const changes: FeedChange[] = writes && targets.length > 0
         ? [{
           entityType: op.entityType, entityId: op.entityId, version, action: op.action,
@@ -90,6 +98,7 @@ export class OpApplier {
         : [];
       try {
         await feed.append(op.userKey, changes, commit, now, seq);
+        await this.ports.pokes?.poke(op.userKey, pokesFor(changes, op.pokeEveryChange ?? false));
         return { outcome, decision: resolution.decision, version };
       } catch (error) {
         if (!(error instanceof WriteConditionFailed)) throw error;

@@ -1,10 +1,16 @@
 import { gzipSync } from "node:zlib";
 import type { Change, SyncPullResponse } from "@paysync/core/api";
 import { SyncPullResponseSchema } from "@paysync/core/api";
-import { NotFoundError } from "@paysync/core/errors";
-import { dailyDataExceeded, decodeCursor, encodeCursor } from "@paysync/core/sync";
-import type { ChangeFeedStore, DeviceStore, PayloadCipher, StoredChange, TierSource, UsageLimitsStore } from "@paysync/core/ports";
-import { policyFor } from "@paysync/core/tiers";
+import { NotFoundError, ResyncRequiredError } from "@paysync/core/errors";
+import {
+  dailyDataExceeded, decodeCursor, encodeCursor, encodeSnapshotCursor, pullIntervalCheck, SERVER_ORIGIN, visibleInSnapshot,
+  type EntityPosition, type PullPosition,
+} from "@paysync/core/sync";
+import type {
+  ChangeFeedStore, DeviceRecord, DeviceStore, EntityStore, FeedMarks, PayloadCipher, StoredChange, StoredEntity, TierSource,
+  UsageLimitsStore,
+} from "@paysync/core/ports";
+import { policyFor, type TierPolicy } from "@paysync/core/tiers";
 
 export interface PullRequest {
   userKey: string;
@@ -25,16 +31,33 @@ export interface PullPage {
 export interface PullPorts {
   feed: ChangeFeedStore;
   devices: DeviceStore;
+  entities: EntityStore;
   limits: UsageLimitsStore;
   tiers: TierSource;
   cipher: PayloadCipher;
 }
 
+/** Entity queries one snapshot page may make to fill itself (pages of tombstones or hidden entities). */
+const MAX_SNAPSHOT_QUERIES = 4;
+
+type Page = Omit<SyncPullResponse, "minIntervalMs">;
+
 /**
- * `GET /v1/sync/pull` behind the handler. One `Query` of the device's own feed partition per
- * page (cost ∝ page), payloads decrypted, bytes sent added to the day's data. Over the daily
- * allowance a pull is refused (429) — unless a priority >= 8 change is waiting after the
- * cursor: then the feed is served as usual, so crisis data is never held back.
+ * `GET /v1/sync/pull` behind the handler.
+ *
+ * - **Bootstrap** (no cursor): the snapshot point `S` is the user's commit sequence, read first.
+ *   Snapshot pages list the user's current entities in key order (a Query on the entity prefix:
+ *   cost ∝ live entities, not history) as `upsert`s with `snapshot: true`, skipping tombstones,
+ *   what the device may not see, and any entity written by a commit after `S` whose change the
+ *   device's feed holds (the feed delivers it). Then the cursor switches to the feed at `S`.
+ * - **Feed**: one `Query` of the device's own feed partition per page (cost ∝ page). A cursor
+ *   below the purge watermark answers 410 `resync_required`; a pull sooner than the tier's
+ *   interval answers 429 `pull_interval` unless it continues a `hasMore` page, the device was
+ *   poked since, or a change of priority >= 7 waits; over the daily allowance 429 unless a
+ *   priority >= 8 change waits.
+ *
+ * Payloads are decrypted, the bytes sent charged to the day's data, the pull recorded with the
+ * device (one write, beside the charge).
  *
  * @example
  * const page = await pullService.pull({ userKey, deviceId, cursor, limit: 100, acceptsGzip: true, now: new Date() });
@@ -51,38 +74,100 @@ export class PullService {
   }
 
   async pull(request: PullRequest): Promise<PullPage> {
-    const { userKey, deviceId, limit, now } = request;
-    const afterSeq = decodeCursor(request.cursor);
-    const [device, tier, used] = await Promise.all([
+    const { userKey, deviceId, now } = request;
+    const position = decodeCursor(request.cursor);
+    // Every read in one round trip; the snapshot point is read before any entity.
+    const [device, tier, used, marks, startSeq] = await Promise.all([
       this.devices.list(userKey).then((list) => list.find((d) => d.deviceId === deviceId)),
       this.ports.tiers.effectiveTier(userKey),
       this.limits.dailyUsage(userKey, now),
+      position.phase === "feed" ? this.feed.marks(userKey, deviceId) : undefined,
+      position.phase === "start" ? this.feed.readSeq(userKey) : undefined,
     ]);
     if (!device) throw new NotFoundError("Device not found");
     const policy = policyFor(tier);
-    if (policy.dailyDataBytes !== null && used >= policy.dailyDataBytes) {
-      const exemptWaiting = (await this.feed.lastExemptSeq(userKey, deviceId)) > afterSeq;
-      if (!exemptWaiting) throw dailyDataExceeded(now.getTime());
-    }
-    const page = await this.feed.page(userKey, deviceId, afterSeq, limit);
-    const changes = await Promise.all(page.changes.map((change) => this.toWire(userKey, change)));
-    const response = SyncPullResponseSchema.parse({
-      changes,
-      cursor: encodeCursor(page.changes.at(-1)?.seq ?? afterSeq),
-      hasMore: page.hasMore,
-      minIntervalMs: policy.minPullIntervalMs,
-    });
+    const page = position.phase === "feed" && marks
+      ? await this.feedPage(request, device, policy, position.seq, marks, used)
+      : await this.snapshotPage(request, policy, snapshotStart(position, startSeq ?? 0));
+    const response = SyncPullResponseSchema.parse({ ...page, minIntervalMs: policy.minPullIntervalMs });
     const text = Buffer.from(JSON.stringify(response), "utf8");
     const gzipped = request.acceptsGzip && policy.compressionLevel > 0;
     const body = gzipped ? gzipSync(text, { level: policy.compressionLevel }) : text;
+    const cursorSeq = page.phase === "feed" ? feedSeqOf(page.cursor) : -1;
     await Promise.all([
       this.limits.chargeDaily(userKey, policy, body.length, "pull", now, false),
-      this.devices.touch(userKey, device, now),
+      this.devices.recordPull(userKey, device, { atMs: now.getTime(), seq: cursorSeq, hasMore: page.hasMore }),
     ]);
     return { response, body, gzipped };
   }
 
-  private async toWire(userKey: string, change: StoredChange): Promise<Change> {
+  private async feedPage(request: PullRequest, device: DeviceRecord, policy: TierPolicy, afterSeq: number, marks: FeedMarks, used: number): Promise<Page> {
+    const { userKey, deviceId, limit, now } = request;
+    if (afterSeq < marks.purgedThroughSeq) throw new ResyncRequiredError();
+    const interval = pullIntervalCheck({
+      nowMs: now.getTime(), minIntervalMs: policy.minPullIntervalMs, last: device.lastPull, cursorSeq: afterSeq,
+      pokedAtMs: device.pokedAtMs, urgentSeq: marks.lastUrgentSeq,
+    });
+    if (!interval.ok) throw interval.error;
+    if (policy.dailyDataBytes !== null && used >= policy.dailyDataBytes && marks.lastExemptSeq <= afterSeq) throw dailyDataExceeded(now.getTime());
+    const page = await this.feed.page(userKey, deviceId, afterSeq, limit);
+    const changes = await Promise.all(page.changes.map((change) => this.feedChange(userKey, change)));
+    return { changes, cursor: encodeCursor(page.changes.at(-1)?.seq ?? afterSeq), hasMore: page.hasMore, phase: "feed" };
+  }
+
+  /**
+   * One snapshot page. Not throttled and not refused by the daily allowance: a bootstrap is
+   * what a new or rebuilt device needs before anything else, crisis data included.
+   */
+  private async snapshotPage(request: PullRequest, policy: TierPolicy, start: { snapshotSeq: number; after: EntityPosition | null }): Promise<Page> {
+    const { userKey, deviceId, limit } = request;
+    const { snapshotSeq } = start;
+    const taken: StoredEntity[] = [];
+    let after = start.after;
+    let exhausted = false;
+    for (let queries = 0; queries < MAX_SNAPSHOT_QUERIES && taken.length < limit && !exhausted; queries++) {
+      const page = await this.ports.entities.snapshotPage(userKey, after, limit - taken.length);
+      taken.push(...await this.snapshotEntities(userKey, deviceId, policy, snapshotSeq, page.entities));
+      after = page.last;
+      exhausted = page.exhausted;
+    }
+    const changes = await Promise.all(taken.map((entity) => this.snapshotChange(userKey, entity)));
+    if (!exhausted) return { changes, cursor: encodeSnapshotCursor(snapshotSeq, after), hasMore: true, phase: "snapshot" };
+    // The switch: from here on the feed after S delivers what the snapshot did not carry.
+    const waiting = await this.feed.page(userKey, deviceId, snapshotSeq, 1);
+    return { changes, cursor: encodeCursor(snapshotSeq), hasMore: waiting.changes.length > 0, phase: "feed" };
+  }
+
+  /**
+   * The entities of one page the snapshot carries. An entity written after S is left to the
+   * feed only when the device's feed holds that very change; otherwise (a write that had no
+   * change for this device) the snapshot carries it, so nothing falls between the two.
+   */
+  private async snapshotEntities(userKey: string, deviceId: string, policy: TierPolicy, snapshotSeq: number, entities: StoredEntity[]): Promise<StoredEntity[]> {
+    const visible = entities.filter((entity) => visibleInSnapshot(entity, deviceId, policy.crossDeviceSync));
+    const later = visible.filter((entity) => entity.commitSeq > snapshotSeq);
+    const inFeed = await this.feed.delivered(userKey, deviceId, later.map((entity) => ({
+      seq: entity.commitSeq, entityType: entity.entityType, entityId: entity.entityId, version: entity.version,
+    })));
+    return visible.filter((entity) => entity.commitSeq <= snapshotSeq || !inFeed.has(entity.commitSeq));
+  }
+
+  private async snapshotChange(userKey: string, entity: StoredEntity): Promise<Change> {
+    const payload = entity.payloadCipher === null ? null : await this.ports.cipher.decrypt(entity.payloadCipher, { userKey, entityType: entity.entityType });
+    return {
+      seq: entity.commitSeq,
+      entityType: entity.entityType as Change["entityType"],
+      entityId: entity.entityId,
+      version: entity.version,
+      action: "upsert",
+      payload: payload as Change["payload"],
+      priority: entity.priority,
+      originDeviceId: originOf(entity.originDeviceId),
+      snapshot: true,
+    };
+  }
+
+  private async feedChange(userKey: string, change: StoredChange): Promise<Change> {
     const payload = change.action === "delete" || change.payloadCipher === null
       ? null
       : await this.ports.cipher.decrypt(change.payloadCipher, { userKey, entityType: change.entityType });
@@ -94,7 +179,18 @@ export class PullService {
       action: change.action,
       payload: payload as Change["payload"],
       priority: change.priority,
-      originDeviceId: change.originDeviceId === "server" ? null : change.originDeviceId,
+      originDeviceId: originOf(change.originDeviceId),
     };
   }
+}
+
+const originOf = (origin: string): string | null => (origin === SERVER_ORIGIN ? null : origin);
+
+function snapshotStart(position: PullPosition, startSeq: number): { snapshotSeq: number; after: EntityPosition | null } {
+  return position.phase === "snapshot" ? { snapshotSeq: position.snapshotSeq, after: position.after } : { snapshotSeq: startSeq, after: null };
+}
+
+function feedSeqOf(cursor: string): number {
+  const position = decodeCursor(cursor);
+  return position.phase === "feed" ? position.seq : -1;
 }

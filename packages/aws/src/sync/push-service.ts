@@ -5,7 +5,7 @@ import type {
   DeviceRecord, DeviceStore, EntityStore, LaneMessage, LaneSink, PayloadCipher, SessionUse, TierSource, UsageLimitsStore,
 } from "@paysync/core/ports";
 import {
-  assertCrisisPayloads, assertPayloadSizes, checkPushBytes, devicePriority, messageGroupId, planPush, pushAnswer,
+  assertCrisisPayloads, assertPayloadSizes, checkPushBytes, devicePriority, messageGroupId, planPush, pokesEveryChange, pushAnswer,
   refuse, rejectedResult, shardFor, type PlannedOp, type PushAnswer, type SyncLane,
 } from "@paysync/core/sync";
 import type { SyncOpMessage } from "@paysync/core/sync/op-message";
@@ -152,7 +152,7 @@ export class PushService {
       clientTime: p.clientTime, priority: p.priority,
       payloadCipher: op.action === "delete" || op.payload === undefined ? null : await this.ports.cipher.encrypt(op.payload, { userKey, entityType: op.entityType }),
       conflictResolution: policy.conflictResolution, crossDeviceSync: policy.crossDeviceSync,
-      enqueuedAtMs: Date.now(), pendingSlot,
+      pokeEveryChange: pokesEveryChange(policy), enqueuedAtMs: Date.now(), pendingSlot,
     };
     return { lane: p.lane as SyncLane, groupId: messageGroupId(userKey, shardFor(op.entityId, policy.maxConcurrentOps)), message };
   }

@@ -39,6 +39,7 @@ export type SyncAction = z.infer<typeof ActionSchema>;
 const ERROR_CODES: Record<ErrorCode, true> = {
   validation_error: true, unauthorized: true, forbidden: true, not_found: true, conflict: true,
   payload_too_large: true, limit_exceeded: true, internal_error: true, service_unavailable: true,
+  resync_required: true, protocol_unsupported: true,
 };
 export const ErrorCodeSchema = z.enum(Object.keys(ERROR_CODES) as [ErrorCode, ...ErrorCode[]]);
 
@@ -51,6 +52,8 @@ const DependencyCheckSchema = z.object({ ok: z.boolean(), latencyMs: z.number().
 /** `GET /health`: 200 with `ok` when every dependency answers, 503 with `degraded` otherwise. */
 export const HealthResponseSchema = z.object({
   status: z.enum(["ok", "degraded"]),
+  /** The `X-Paysync-Protocol` versions this server speaks. */
+  protocol: z.object({ min: z.number().int().positive(), max: z.number().int().positive() }),
   dependencies: z.object({
     dynamodb: z.record(z.string(), DependencyCheckSchema),
     sqs: z.record(z.string(), DependencyCheckSchema),

@@ -6,14 +6,39 @@
  * const document = buildOpenApiDocument();
  * document.paths["/v1/sync/push"].post.requestBody;
  */
+import { answersEveryProtocol, CURRENT_PROTOCOL, PROTOCOL_HEADER, SUPPORTED_PROTOCOL } from "./protocol.js";
+import { REALTIME_PATH, REALTIME_ROUTES } from "./realtime.js";
 import { API_ROUTES, type ApiRoute } from "./routes.js";
 import { API_SCHEMAS, toJsonSchema, type ApiSchemaName } from "./schemas.js";
 
 const ERROR_DESCRIPTIONS: Record<number, string> = {
   400: "Invalid input (zod issues in `error.details`)", 401: "Missing or invalid bearer token",
   404: "Not found (another user's resources are indistinguishable from missing ones)", 409: "Conflict",
-  413: "Payload too large", 429: "Limit exceeded (`Retry-After`, the limit in `error.details.limit`)",
+  410: "`resync_required`: the cursor points into a part of the feed that retention purged; drop it and pull without a cursor",
+  413: "Payload too large", 426: "`protocol_unsupported`: the `X-Paysync-Protocol` version is outside `error.details.supported` ({min, max})",
+  429: "Limit exceeded (`Retry-After`, the limit in `error.details.limit`)",
   503: "A dependency is unavailable; retry",
+};
+
+const protocolHeader = (everyVersion: boolean) => ({
+  name: "X-Paysync-Protocol", in: "header", required: false,
+  description: everyVersion
+    ? "The protocol version the device speaks; this route answers every version (crisis routes never refuse one)."
+    : `The protocol version the device speaks (supported: ${SUPPORTED_PROTOCOL.min}..${SUPPORTED_PROTOCOL.max}); absent means ${CURRENT_PROTOCOL}. Outside the range: 426.`,
+  schema: { type: "integer", minimum: 1 },
+});
+
+/** The realtime socket, which OpenAPI cannot describe as an operation: a documented extension. */
+const REALTIME_EXTENSION = {
+  description: "WebSocket for data-free pokes (SPEC §4.1). Connect with the user's JWT and a registered device of the caller; "
+    + "the server sends only `PokeMessage` (\"pull now\", at the priority of what waits) and never data or ids. "
+    + "Refused: 401 (token) or 403 (device not the caller's). Connections last at most 2 hours; reconnect with back-off.",
+  path: REALTIME_PATH,
+  url: { aws: "the RealtimeUrl stack output (wss://…/ws), or /v1/realtime on a custom domain", local: "ws://127.0.0.1:3000/v1/realtime" },
+  query: { $ref: "#/components/schemas/RealtimeConnectQuery" },
+  routes: [...REALTIME_ROUTES],
+  serverMessages: [{ $ref: "#/components/schemas/PokeMessage" }],
+  pokes: "every tier: crisis and active-session changes (priority >= 8) and server-originated changes (payment state, feature flags, sync policy); premium: every change",
 };
 
 function componentSchema(name: ApiSchemaName): Record<string, unknown> {
@@ -33,6 +58,8 @@ function operationObject(op: ApiRoute): Record<string, unknown> {
     name: m[1], in: "path", required: true, schema: { type: "string", pattern: "^[A-Za-z0-9_-]{1,128}$" },
   }));
   if (op.deviceHeader) parameters.push({ name: "X-Device-Id", in: "header", required: op.deviceHeader === true, schema: { type: "string", pattern: "^[A-Za-z0-9_-]{1,128}$" } });
+  const everyVersion = answersEveryProtocol(op.route);
+  if (op.auth) parameters.push(protocolHeader(everyVersion));
   for (const q of op.query ?? []) parameters.push({ name: q.name, in: "query", required: false, description: q.description, schema: q.schema });
   const responses: Record<string, unknown> = {};
   for (const [status, schema] of Object.entries(op.responses)) {
@@ -40,7 +67,7 @@ function operationObject(op: ApiRoute): Record<string, unknown> {
       ? { description: status === "204" ? "No content" : "OK" }
       : { description: "OK", content: { "application/json": { schema: ref(schema) } } };
   }
-  for (const status of op.errors) {
+  for (const status of op.auth && !everyVersion ? [...op.errors, 426] : op.errors) {
     responses[String(status)] = { description: ERROR_DESCRIPTIONS[status] ?? "Error", content: { "application/json": { schema: ref("ErrorBody") } } };
   }
   return {
@@ -63,7 +90,13 @@ export function buildOpenApiDocument(): Record<string, unknown> & { paths: Recor
   const schemas = Object.fromEntries((Object.keys(API_SCHEMAS) as ApiSchemaName[]).map((name) => [name, componentSchema(name)]));
   return {
     openapi: "3.1.0",
-    info: { title: "paysync device API", version: "1.0.0", description: "Tier-aware multi-device sync with an always-open crisis path." },
+    info: {
+      title: "paysync device API", version: "1.0.0",
+      description: "Tier-aware multi-device sync with an always-open crisis path. Devices send `X-Paysync-Protocol` "
+        + `(supported ${SUPPORTED_PROTOCOL.min}..${SUPPORTED_PROTOCOL.max}, also stated by GET /health); the realtime WebSocket is described in \`x-paysync-realtime\`.`,
+      "x-paysync-protocol": { header: PROTOCOL_HEADER, ...SUPPORTED_PROTOCOL, absentMeans: CURRENT_PROTOCOL },
+    },
+    "x-paysync-realtime": REALTIME_EXTENSION,
     servers: [{ url: "http://127.0.0.1:3000", description: "local (npm start)" }],
     paths,
     components: { schemas, securitySchemes: { bearer: { type: "http", scheme: "bearer", bearerFormat: "JWT" } } },

@@ -46,7 +46,7 @@ export const API_ROUTES = [
       { name: "cursor", description: "Opaque cursor from the previous pull", schema: { type: "string" } },
       { name: "limit", description: "Page size, 1–500 (default 100)", schema: { type: "integer", minimum: 1, maximum: 500 } },
     ],
-    responses: { 200: "SyncPullResponse" }, errors: [...AUTH_ERRORS, 429],
+    responses: { 200: "SyncPullResponse" }, errors: [...AUTH_ERRORS, 410, 429],
   },
   { route: "GET /v1/sync/conflicts", function: "Conflicts", summary: "Open manual conflicts", auth: true, responses: { 200: "ConflictListResponse" }, errors: [401] },
   { route: "POST /v1/sync/conflicts/{conflictId}/resolve", function: "Conflicts", summary: "Resolve a manual conflict", auth: true, deviceHeader: "optional", body: "ConflictResolveRequest", responses: { 200: "ConflictResolveResponse" }, errors: [...AUTH_ERRORS, 409, 413] },

@@ -25,6 +25,7 @@ import {
   ConflictSchema, HandoffRequestSchema, HandoffResponseSchema, SyncOpResultSchema, SyncOpSchema,
   SyncPullQuerySchema, SyncPullResponseSchema, SyncPushRequestSchema, SyncPushResponseSchema,
 } from "./sync.js";
+import { PokeMessageSchema, RealtimeConnectQuerySchema } from "./realtime.js";
 
 export * from "./account.js";
 export * from "./common.js";
@@ -64,6 +65,8 @@ export const API_SCHEMAS = {
   CrisisWriteResponse: CrisisWriteResponseSchema,
   CrisisResourcesResponse: CrisisResourcesResponseSchema,
   CrisisResolveResponse: CrisisResolveResponseSchema,
+  RealtimeConnectQuery: RealtimeConnectQuerySchema,
+  PokeMessage: PokeMessageSchema,
 } as const satisfies Record<string, z.ZodType>;
 
 export type ApiSchemaName = keyof typeof API_SCHEMAS;

@@ -82,14 +82,21 @@ export const ChangeSchema = z.object({
   priority: PrioritySchema,
   /** `null` for server-originated changes (payment state, flags, policy). */
   originDeviceId: IdSchema.nullable(),
+  /** Present (`true`) on a bootstrap's snapshot: the entity's current state, not a change in the feed. */
+  snapshot: z.literal(true).optional(),
 });
 export type Change = z.infer<typeof ChangeSchema>;
+
+/** `snapshot`: the cursor points into a bootstrap's snapshot; `feed`: into the feed (the snapshot, if any, is complete). */
+export const PullPhaseSchema = z.enum(["snapshot", "feed"]);
+export type PullPhase = z.infer<typeof PullPhaseSchema>;
 
 export const SyncPullResponseSchema = z.object({
   changes: z.array(ChangeSchema),
   cursor: CursorSchema,
   hasMore: z.boolean(),
   minIntervalMs: z.number().int().nonnegative(),
+  phase: PullPhaseSchema,
 });
 export type SyncPullResponse = z.infer<typeof SyncPullResponseSchema>;
 

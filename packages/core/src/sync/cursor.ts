@@ -1,24 +1,63 @@
 /**
- * Pull cursors and the feed-paging rules (SPEC.md section 4). A cursor is opaque to devices:
- * base64url of `v1.<seq>`, the last feed sequence number the device has seen.
+ * Pull cursors (SPEC.md §4, §4.1). A cursor is opaque to devices (base64url) and says where the
+ * next page starts:
+ *
+ * - no cursor: a bootstrap starts — the snapshot point is read, then the snapshot's first page;
+ * - snapshot phase, `v2.s.<S>.<entityType>.<entityId>` (or `v2.s.<S>.` before the first
+ *   entity): `S` is the user's commit sequence when the bootstrap started, the entity the last
+ *   page ended on;
+ * - feed phase, `v1.<seq>`: the last feed sequence number the device has seen (the format every
+ *   cursor had before bootstrap existed, so old cursors keep working).
  *
  * @example
- * const afterSeq = decodeCursor(query.cursor); // 0 when absent
- * encodeCursor(42); // "djEuNDI"
+ * decodeCursor(undefined);     // { phase: "start" }
+ * encodeCursor(42);            // "djEuNDI" — feed phase after seq 42
+ * encodeSnapshotCursor(42, { entityType: "mood_entry", entityId: "m-1" });
  */
 import { ValidationError } from "../errors.js";
 
-const PREFIX = "v1.";
+const FEED_PREFIX = "v1.";
+const SNAPSHOT_PREFIX = "v2.s.";
+const SEQ = "\\d{1,15}";
+const ID = "[A-Za-z0-9_-]{1,128}";
+const FEED_CURSOR = new RegExp(`^v1\\.(${SEQ})$`);
+const SNAPSHOT_CURSOR = new RegExp(`^v2\\.s\\.(${SEQ})\\.(?:(${ID})\\.(${ID}))?$`);
 
-export function encodeCursor(seq: number): string {
-  return Buffer.from(`${PREFIX}${seq}`, "utf8").toString("base64url");
+/** The entity a snapshot page ended on (pages go in key order: type, then id). */
+export interface EntityPosition {
+  entityType: string;
+  entityId: string;
 }
 
-/** The sequence number a cursor stands for; absent means "from the beginning". */
-export function decodeCursor(cursor: string | undefined): number {
-  if (cursor === undefined) return 0;
+export type PullPosition =
+  | { phase: "start" }
+  | { phase: "snapshot"; snapshotSeq: number; after: EntityPosition | null }
+  | { phase: "feed"; seq: number };
+
+const base64url = (text: string) => Buffer.from(text, "utf8").toString("base64url");
+
+/** A feed-phase cursor: the device has seen every change up to `seq`. */
+export function encodeCursor(seq: number): string {
+  return base64url(`${FEED_PREFIX}${seq}`);
+}
+
+/** A snapshot-phase cursor: bootstrap at commit sequence `snapshotSeq`, after `after` (null: from the first entity). */
+export function encodeSnapshotCursor(snapshotSeq: number, after: EntityPosition | null): string {
+  return base64url(`${SNAPSHOT_PREFIX}${snapshotSeq}.${after ? `${after.entityType}.${after.entityId}` : ""}`);
+}
+
+const invalid = () => new ValidationError("Invalid cursor", [{ path: ["cursor"], code: "custom", message: "not a cursor this API issued" }]);
+
+/** Where a pull starts; a cursor this API did not issue is a `ValidationError` (400). */
+export function decodeCursor(cursor: string | undefined): PullPosition {
+  if (cursor === undefined) return { phase: "start" };
   const text = Buffer.from(cursor, "base64url").toString("utf8");
-  const match = /^v1\.(\d{1,15})$/.exec(text);
-  if (!match?.[1]) throw new ValidationError("Invalid cursor", [{ path: ["cursor"], code: "custom", message: "not a cursor this API issued" }]);
-  return Number(match[1]);
+  const feed = FEED_CURSOR.exec(text);
+  if (feed?.[1]) return { phase: "feed", seq: Number(feed[1]) };
+  const snapshot = SNAPSHOT_CURSOR.exec(text);
+  if (snapshot?.[1]) {
+    const [, seq, entityType, entityId] = snapshot;
+    return { phase: "snapshot", snapshotSeq: Number(seq), after: entityType && entityId ? { entityType, entityId } : null };
+  }
+  throw invalid();
 }

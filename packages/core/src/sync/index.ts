@@ -6,3 +6,5 @@ export * from "./limits.js";
 export * from "./conflicts.js";
 export * from "./push-plan.js";
 export * from "./cursor.js";
+export * from "./bootstrap.js";
+export * from "./realtime.js";

@@ -19,6 +19,8 @@ export const SyncOpMessageSchema = z.object({
   payloadCipher: z.string().nullable(),
   conflictResolution: z.enum(["manual", "automatic"]),
   crossDeviceSync: z.boolean(),
+  /** The tier (at push) pokes its devices on every change (premium); absent: only on urgent ones. */
+  pokeEveryChange: z.boolean().optional(),
   enqueuedAtMs: z.number().int(),
   /** The op holds an offline-queue slot (`PENDING#<opId>`), released when it is applied. */
   pendingSlot: z.boolean().optional(),
