@@ -262,6 +262,7 @@ const WRITE_THROTTLE_ALARMS: [table: string, index: string | undefined][] = [
   ["Payments", undefined],
   ["Payments", "gsi1"],
   ["Audit",    undefined],
+  ["Connections", undefined],
 ];
 
 /** Sustained: at least one throttle in 3 of 5 one-minute periods. */
