@@ -2,7 +2,7 @@
  * The crisis function (issue 5): its own bundle, provisioned and reserved concurrency, no
  * payment code, no limits, no queue. Serves `GET /v1/crisis/resources`,
  * `POST /v1/crisis/activate`, `POST /v1/crisis/resolve`, `PUT /v1/crisis/safety-plan` and
- * `PUT /v1/crisis/contacts` (the PUTs name their device in `X-Device-Id`). Every call's
+ * `PUT /v1/crisis/contacts` and `DELETE /v1/crisis/safety-plan` (the writes name their device in `X-Device-Id`). Every call's
  * duration is recorded (metric + audit entry), and a call over 200 ms is an SLO breach.
  */
 import type { Context } from "aws-lambda";
@@ -13,7 +13,7 @@ import {
   CrisisResourcesResponseSchema,
   CrisisWriteResponseSchema,
   EmergencyContactsRequestSchema,
-  SafetyPlanSchema,
+  SafetyPlanRequestSchema,
 } from "@paysync/core/api/crisis";
 import { DeviceIdHeadersSchema } from "@paysync/core/api/common";
 import type { RouteKeyOf } from "@paysync/core/api/routes";
@@ -50,8 +50,16 @@ const ROUTES: Record<RouteKeyOf<"Crisis">, { name: CrisisRoute; entityType: stri
     name: "safety_plan", entityType: "safety_plan",
     run: async (event, userKey) => {
       const { "x-device-id": deviceId } = parseValue(event.headers ?? {}, DeviceIdHeadersSchema, "headers");
-      const plan = parseBody(event, SafetyPlanSchema);
+      const plan = parseBody(event, SafetyPlanRequestSchema);
       const written = await service().putSafetyPlan(userKey, deviceId, plan);
+      return json(200, CrisisWriteResponseSchema.parse({ entityType: "safety_plan", priority: 10, ...written }));
+    },
+  },
+  "DELETE /v1/crisis/safety-plan": {
+    name: "safety_plan", entityType: "safety_plan",
+    run: async (event, userKey) => {
+      const { "x-device-id": deviceId } = parseValue(event.headers ?? {}, DeviceIdHeadersSchema, "headers");
+      const written = await service().clearSafetyPlan(userKey, deviceId);
       return json(200, CrisisWriteResponseSchema.parse({ entityType: "safety_plan", priority: 10, ...written }));
     },
   },

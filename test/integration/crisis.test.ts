@@ -169,6 +169,44 @@ describe("crisis data never loses a write", () => {
   });
 });
 
+describe("the safety plan is emptied only on purpose", () => {
+  it.each([
+    { case: "an empty body", body: {} },
+    { case: "a plan of empty sections", body: { warningSigns: [], copingStrategies: [], reasonsForLiving: [] } },
+  ])("a PUT with $case is a 400 and keeps the stored plan", async ({ body }) => {
+    // Prepare
+    const { token, userKey, d } = await userWithDevices("plan-wipe", ["phone", "tablet"]);
+    expect((await rt.request("PUT", "/v1/crisis/safety-plan", { token, body: PLAN, headers: { "x-device-id": d("phone") } })).status).toBe(200);
+
+    // Act
+    const response = await rt.request("PUT", "/v1/crisis/safety-plan", { token, body, headers: { "x-device-id": d("phone") } });
+
+    // Assess
+    expect(response.status).toBe(400);
+    expect(response.json.error.code).toBe("validation_error");
+    expect((await item(entityKey(userKey, "safety_plan", "current")))?.version).toBe(1);
+    expect(await feedOf(userKey, d("tablet"))).toHaveLength(1);
+    expect((await rt.request("GET", "/v1/crisis/resources", { token })).json.safetyPlan).toEqual(PLAN);
+  });
+
+  it("DELETE clears it: the plan goes to history and every other device is told", async () => {
+    // Prepare
+    const { token, userKey, d } = await userWithDevices("plan-clear", ["phone", "tablet"]);
+    await rt.request("PUT", "/v1/crisis/safety-plan", { token, body: PLAN, headers: { "x-device-id": d("phone") } });
+
+    // Act
+    const response = await rt.request("DELETE", "/v1/crisis/safety-plan", { token, headers: { "x-device-id": d("phone") } });
+
+    // Assess
+    expect(response.status).toBe(200);
+    expect(response.json).toMatchObject({ entityType: "safety_plan", version: 2, priority: 10 });
+    expect((await rt.request("GET", "/v1/crisis/resources", { token })).json.safetyPlan).toBeNull();
+    const history = await query(userPartition(userKey), historyPrefix("safety_plan", "current"));
+    expect(await decrypt(userKey, "safety_plan", history[0]!.payloadCipher)).toEqual(PLAN);
+    expect((await feedOf(userKey, d("tablet"))).map((c) => c.action)).toEqual(["upsert", "delete"]);
+  });
+});
+
 describe("crisis writes are stored encrypted", () => {
   it.each([
     { route: "/v1/crisis/safety-plan", body: PLAN, entityType: "safety_plan", marker: "MARKER-my-sister" },

@@ -120,6 +120,11 @@ export class CrisisService implements CrisisOps {
     return this.putSingleton(userKey, deviceId, "safety_plan", plan, now);
   }
 
+  /** Empties the safety plan: its current version moves to history like any other write. */
+  async clearSafetyPlan(userKey: string, deviceId: string, now = new Date()): Promise<CrisisWriteResult> {
+    return this.putSingleton(userKey, deviceId, "safety_plan", undefined, now, "delete");
+  }
+
   async putContacts(userKey: string, deviceId: string, contacts: EmergencyContact[], now = new Date()): Promise<CrisisWriteResult> {
     return this.putSingleton(userKey, deviceId, "emergency_contacts", { contacts }, now);
   }
@@ -189,13 +194,16 @@ export class CrisisService implements CrisisOps {
     }
   }
 
-  private async putSingleton(userKey: string, deviceId: string, entityType: "safety_plan" | "emergency_contacts", payload: unknown, now: Date): Promise<CrisisWriteResult> {
+  private async putSingleton(
+    userKey: string, deviceId: string, entityType: "safety_plan" | "emergency_contacts", payload: unknown, now: Date,
+    action: "upsert" | "delete" = "upsert",
+  ): Promise<CrisisWriteResult> {
     const version = await this.retrying(async () => {
       const [devices, current, seq] = await Promise.all([
         this.devices.list(userKey), this.entities.get(userKey, entityType, CRISIS_SINGLETON_ID), this.feed.readSeq(userKey),
       ]);
       const device = ownDevice(devices, deviceId);
-      const write = this.writeOf(entityType, CRISIS_SINGLETON_ID, "upsert", payload, 10, device, `crisis.${entityType}`, now);
+      const write = this.writeOf(entityType, CRISIS_SINGLETON_ID, action, payload, 10, device, `crisis.${entityType}`, now);
       const [committed = 0] = await this.commit(userKey, devices, device, [{ current, write }], [], now, undefined, seq);
       return committed;
     });

@@ -32,6 +32,21 @@ export const SafetyPlanSchema = z.strictObject({
 });
 export type SafetyPlan = z.infer<typeof SafetyPlanSchema>;
 
+/** Whether a plan holds at least one entry in any section. */
+export function safetyPlanHasContent(plan: SafetyPlan): boolean {
+  return Object.values(plan).some((items) => items.length > 0);
+}
+
+/**
+ * The body of `PUT /v1/crisis/safety-plan`: a plan with at least one entry. An empty body
+ * (`{}`) or a plan of empty sections is a 400 and changes nothing — a client bug must never
+ * wipe the plan a person relies on in crisis; `DELETE /v1/crisis/safety-plan` is the one way to
+ * clear it.
+ */
+export const SafetyPlanRequestSchema = SafetyPlanSchema.refine(safetyPlanHasContent, {
+  message: "A safety plan needs at least one entry; DELETE /v1/crisis/safety-plan clears it",
+});
+
 export const MAX_EMERGENCY_CONTACTS = 20;
 
 export const EmergencyContactSchema = z.strictObject({

@@ -54,7 +54,8 @@ export const API_ROUTES = [
   { route: "GET /v1/crisis/resources", function: "Crisis", summary: "988 hotline, safety plan, emergency contacts — for every user", auth: true, responses: { 200: "CrisisResourcesResponse" }, errors: [401] },
   { route: "POST /v1/crisis/activate", function: "Crisis", summary: "Crisis mode on all devices; answers with the resources", auth: true, body: "CrisisActivateRequest", responses: { 200: "CrisisResourcesResponse" }, errors: AUTH_ERRORS },
   { route: "POST /v1/crisis/resolve", function: "Crisis", summary: "Leave crisis mode", auth: true, body: "CrisisResolveRequest", responses: { 200: "CrisisResolveResponse" }, errors: AUTH_ERRORS },
-  { route: "PUT /v1/crisis/safety-plan", function: "Crisis", summary: "Write the safety plan (crisis priority, synchronous)", auth: true, deviceHeader: true, body: "SafetyPlan", responses: { 200: "CrisisWriteResponse" }, errors: AUTH_ERRORS },
+  { route: "PUT /v1/crisis/safety-plan", function: "Crisis", summary: "Write the safety plan (crisis priority, synchronous)", auth: true, deviceHeader: true, body: "SafetyPlanRequest", responses: { 200: "CrisisWriteResponse" }, errors: AUTH_ERRORS },
+  { route: "DELETE /v1/crisis/safety-plan", function: "Crisis", summary: "Clear the safety plan (the only way to empty it; crisis priority, synchronous)", auth: true, deviceHeader: true, responses: { 200: "CrisisWriteResponse" }, errors: AUTH_ERRORS },
   { route: "PUT /v1/crisis/contacts", function: "Crisis", summary: "Write the emergency contacts (crisis priority, synchronous)", auth: true, deviceHeader: true, body: "EmergencyContactsRequest", responses: { 200: "CrisisWriteResponse" }, errors: AUTH_ERRORS },
 ] as const satisfies readonly ApiRoute[];
 

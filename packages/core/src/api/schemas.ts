@@ -18,7 +18,7 @@ import {
 } from "./common.js";
 import {
   CrisisActivateRequestSchema, CrisisResolveRequestSchema, CrisisResolveResponseSchema,
-  CrisisResourcesResponseSchema, CrisisWriteResponseSchema, EmergencyContactsRequestSchema, SafetyPlanSchema,
+  CrisisResourcesResponseSchema, CrisisWriteResponseSchema, EmergencyContactsRequestSchema, SafetyPlanRequestSchema, SafetyPlanSchema,
 } from "./crisis.js";
 import {
   ChangeSchema, ConflictListResponseSchema, ConflictResolveRequestSchema, ConflictResolveResponseSchema,
@@ -61,6 +61,7 @@ export const API_SCHEMAS = {
   CrisisActivateRequest: CrisisActivateRequestSchema,
   CrisisResolveRequest: CrisisResolveRequestSchema,
   SafetyPlan: SafetyPlanSchema,
+  SafetyPlanRequest: SafetyPlanRequestSchema,
   EmergencyContactsRequest: EmergencyContactsRequestSchema,
   CrisisWriteResponse: CrisisWriteResponseSchema,
   CrisisResourcesResponse: CrisisResourcesResponseSchema,
