@@ -1,6 +1,7 @@
 import { ScanCommand } from "@aws-sdk/lib-dynamodb";
 import { SignJWT } from "jose";
 import { beforeAll, describe, expect, it } from "vitest";
+import { MAX_TOKEN_LIFETIME_SECONDS } from "@paysync/aws/base/tokens";
 import { ROUTES } from "@paysync/aws/resources";
 import { pseudonymousKey } from "@paysync/core/pii";
 import { LOCAL_JWT_AUDIENCE, LOCAL_JWT_ISSUER } from "@paysync/local/settings";
@@ -39,10 +40,13 @@ const SAMPLES: Record<string, Call> = {
 };
 
 const secret = new TextEncoder().encode(rt.secrets.jwtSecret);
-const jwt = (claims: { sub?: string; iss?: string; aud?: string; exp?: number }, key = secret) => {
-  const token = new SignJWT({}).setProtectedHeader({ alg: "HS256" }).setIssuedAt();
+const now = () => Math.floor(Date.now() / 1000);
+/** `exp: null`: no `exp` claim at all. */
+const jwt = (claims: { sub?: string; iss?: string; aud?: string; exp?: number | null; iat?: number }, key = secret) => {
+  const token = new SignJWT({}).setProtectedHeader({ alg: "HS256" }).setIssuedAt(claims.iat ?? now());
   if (claims.sub !== undefined) token.setSubject(claims.sub);
-  token.setIssuer(claims.iss ?? LOCAL_JWT_ISSUER).setAudience(claims.aud ?? LOCAL_JWT_AUDIENCE).setExpirationTime(claims.exp ?? Math.floor(Date.now() / 1000) + 600);
+  token.setIssuer(claims.iss ?? LOCAL_JWT_ISSUER).setAudience(claims.aud ?? LOCAL_JWT_AUDIENCE);
+  if (claims.exp !== null) token.setExpirationTime(claims.exp ?? now() + 600);
   return token.sign(key);
 };
 const unsigned = (sub: string) => `${Buffer.from('{"alg":"none"}').toString("base64url")}.${Buffer.from(JSON.stringify({ sub, iss: LOCAL_JWT_ISSUER, aud: LOCAL_JWT_AUDIENCE })).toString("base64url")}.`;
@@ -56,6 +60,9 @@ const BAD_TOKENS: Array<[string, () => Promise<string | undefined>]> = [
   ["a token for another audience", () => jwt({ sub: attackerId, aud: "someone-else" })],
   ["a token without a subject", () => jwt({})],
   ["an unsigned token (alg none)", async () => unsigned(attackerId)],
+  ["a token without exp", () => jwt({ sub: attackerId, exp: null })],
+  ["a token living longer than a day", () => jwt({ sub: attackerId, exp: now() + MAX_TOKEN_LIFETIME_SECONDS + 3600 })],
+  ["a token issued in the future", () => jwt({ sub: attackerId, iat: now() + 3600, exp: now() + 7200 })],
 ];
 
 const authRoutes = ROUTES.filter((r) => r.auth).map((r) => r.route);

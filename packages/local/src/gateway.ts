@@ -142,7 +142,7 @@ async function handle(request: IncomingMessage, response: ServerResponse, option
     rawPath: url.pathname,
     rawQueryString: url.search.slice(1),
     headers,
-    ...(url.search ? { queryStringParameters: Object.fromEntries(url.searchParams.entries()) } : {}),
+    ...(url.search ? { queryStringParameters: queryParameters(url.searchParams) } : {}),
     ...(route.params.length ? { pathParameters } : {}),
     requestContext: {
       accountId: "000000000000",
@@ -169,6 +169,17 @@ async function handle(request: IncomingMessage, response: ServerResponse, option
 
   const result = (await options.host.invoke(route.definition.function, event)) as APIGatewayProxyStructuredResultV2 | string | undefined;
   writeResult(response, result);
+}
+
+/** As API Gateway delivers them: a repeated parameter's values joined with commas (`a=1&a=2` → `"1,2"`). */
+function queryParameters(params: URLSearchParams): Record<string, string> {
+  // A Map, so a parameter named `__proto__` or `constructor` is a parameter like any other.
+  const joined = new Map<string, string>();
+  for (const [name, value] of params) {
+    const before = joined.get(name);
+    joined.set(name, before === undefined ? value : `${before},${value}`);
+  }
+  return Object.fromEntries(joined);
 }
 
 function writeResult(response: ServerResponse, result: APIGatewayProxyStructuredResultV2 | string | undefined) {

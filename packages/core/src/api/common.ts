@@ -29,6 +29,23 @@ export const CrisisSourceSchema = z.enum(["button", "assessment", "clinician"]);
 /** Opaque pull cursor (base64url or decimal). */
 export const CursorSchema = z.string().regex(/^[A-Za-z0-9_=-]{1,512}$/, "must be an opaque cursor");
 
+/**
+ * An integer in a query string, strictly: plain decimal digits, no sign, spaces, leading zeros,
+ * exponent, hex or fraction (`0x10`, ` 5`, `1e1`, `+5`, `05` are 400s). `Number()` reads all of
+ * those, so a coercion would give one value many spellings — and caches, logs and rate limits
+ * keyed on the raw string would disagree with the server. A repeated parameter arrives joined
+ * with a comma (`5,6`), as API Gateway delivers it, and is refused too.
+ *
+ * @example
+ * queryIntegerSchema(1, 500).parse("42"); // 42
+ */
+export function queryIntegerSchema(min: number, max: number) {
+  return z.string()
+    .regex(/^(0|[1-9][0-9]{0,8})$/, "must be a decimal integer: digits only, no sign, spaces or leading zeros")
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max));
+}
+
 export type Id = z.infer<typeof IdSchema>;
 export type Platform = z.infer<typeof PlatformSchema>;
 export type CrisisLevel = z.infer<typeof CrisisLevelSchema>;

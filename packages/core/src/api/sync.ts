@@ -9,7 +9,7 @@ import { z } from "zod";
 import { AssessmentPayloadSchema } from "../sync/assessment.js";
 import {
   ActionSchema, CursorSchema, DateTimeSchema, DeviceEntityTypeSchema, EntityTypeSchema, IdSchema,
-  JsonValueSchema, LaneSchema, PrioritySchema,
+  JsonValueSchema, LaneSchema, PrioritySchema, queryIntegerSchema,
 } from "./common.js";
 
 export const MAX_OPS_PER_PUSH = 500;
@@ -64,10 +64,10 @@ export type SyncOpResult = z.infer<typeof SyncOpResultSchema>;
 export const SyncPushResponseSchema = z.object({ results: z.array(SyncOpResultSchema) });
 export type SyncPushResponse = z.infer<typeof SyncPushResponseSchema>;
 
-/** Query strings arrive as strings, hence the coercion of `limit`. */
+/** Query strings arrive as strings: `limit` is parsed strictly (`queryIntegerSchema`), never coerced. */
 export const SyncPullQuerySchema = z.strictObject({
   cursor: CursorSchema.optional(),
-  limit: z.coerce.number().int().min(1).max(MAX_PULL_LIMIT).default(DEFAULT_PULL_LIMIT),
+  limit: queryIntegerSchema(1, MAX_PULL_LIMIT).default(DEFAULT_PULL_LIMIT),
 });
 export type SyncPullQuery = z.infer<typeof SyncPullQuerySchema>;
 
