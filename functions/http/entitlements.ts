@@ -1,15 +1,27 @@
 import { EntitlementsResponseSchema } from "@paysync/core/api";
-import { entitlementsFor } from "@paysync/core/payments/entitlements";
-import { callerId, httpHandler, json } from "@paysync/aws/base/http";
+import { entitlementsETag, entitlementsFor, etagMatches } from "@paysync/core/payments/entitlements";
+import { callerId, header, httpHandler, json } from "@paysync/aws/base/http";
 import { userKeyFor } from "@paysync/aws/crypto/pseudonyms";
 import { wiring } from "@paysync/aws/wiring";
 
 /**
+ * Per user, so never in a shared cache; `no-cache` makes a device revalidate with the ETag
+ * rather than trust a stored copy past `refreshAfter` without asking.
+ */
+const CACHE_CONTROL = "private, no-cache";
+
+/**
  * `GET /v1/me/entitlements`: tier, status, grace end, feature flags, the full policy,
- * `crisisAccess: true` and `paymentCurrent`. A user Stripe never heard of is `free`; a grace
- * period past its end reads as `free` even before the expiry job has run.
+ * `crisisAccess: true`, `paymentCurrent` and the offline contract (SPEC §3.1: `refreshAfter`,
+ * `validUntil`, `billingIssueDetectedAt`, an ETag and `304` for an unchanged state). A user
+ * Stripe never heard of is `free`; a grace period past its end reads as `free` even before the
+ * expiry job has run.
  */
 export const handler = httpHandler(async (event) => {
   const stored = await wiring.paymentState().get(userKeyFor(callerId(event)));
-  return json(200, EntitlementsResponseSchema.parse(entitlementsFor(stored?.state, Date.now())));
+  const answer = EntitlementsResponseSchema.parse(entitlementsFor(stored?.state, Date.now()));
+  const etag = entitlementsETag(answer);
+  const headers = { etag, "cache-control": CACHE_CONTROL };
+  if (etagMatches(header(event, "if-none-match"), etag)) return { statusCode: 304, headers };
+  return json(200, answer, headers);
 });

@@ -91,6 +91,7 @@ describe("every /v1 route needs a valid token", () => {
 
       // Assess
       expect(response.status).toBe(401);
+      expect(response.json).toMatchObject({ error: { code: "unauthorized" } });
       expect(response.text).not.toMatch(/MARKER|deviceId|payload/);
     });
   });

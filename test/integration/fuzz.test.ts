@@ -22,9 +22,9 @@ import { feedPartition, STRIPE_EVENT_PREFIX, stripeEventKey, userPartition } fro
 /**
  * Bad input of any kind gets a clear 4xx and changes nothing (SPEC.md §5), on every route of
  * `ROUTES`: fast-check generates the requests; each family of them runs between two snapshots
- * of the user's raw items. Answers are the API's `{error: {code, message}}`, or, for what the
- * gateway refuses before any function runs (400 malformed URL, 401, 404 unknown route, 413 over
- * 6 MiB), API Gateway's own `{message}`. FUZZ_RUNS sets the runs per family (default 25),
+ * of the user's raw items. Every answer is the API's `{error: {code, message}}`, what the local
+ * gateway refuses before any function runs included (400 malformed URL, 401, 404 unknown route,
+ * 405, 413 over 6 MiB, 431). FUZZ_RUNS sets the runs per family (default 25),
  * FUZZ_SEED replays a reported failure.
  */
 const rt = useRuntime();

@@ -12,7 +12,11 @@ export type ErrorCode =
   | "internal_error"
   | "service_unavailable"
   | "resync_required"
-  | "protocol_unsupported";
+  | "protocol_unsupported"
+  // Gateway-level answers (the local gateway; docs/SECURITY.md "Errors from the gateway").
+  | "method_not_allowed"
+  | "headers_too_large"
+  | "timeout";
 
 export class PaysyncError extends Error {
   constructor(

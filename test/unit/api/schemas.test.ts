@@ -203,6 +203,7 @@ describe("responses", () => {
     const body = {
       tier, status: "active", graceEndsAt: null, featureFlags: featureFlagsFor(tier), policy: policyFor(tier),
       crisisAccess: true, paymentCurrent: true,
+      refreshAfter: "2026-01-01T00:05:00.000Z", validUntil: "2026-01-08T00:00:00.000Z", billingIssueDetectedAt: null,
     };
 
     // Assess
@@ -214,6 +215,7 @@ describe("responses", () => {
     const body = {
       tier: "free", status: "canceled", graceEndsAt: null, featureFlags: featureFlagsFor("free"),
       policy: policyFor("free"), crisisAccess: false, paymentCurrent: false,
+      refreshAfter: "2026-01-01T00:05:00.000Z", validUntil: "2026-01-08T00:00:00.000Z", billingIssueDetectedAt: null,
     };
 
     // Assess

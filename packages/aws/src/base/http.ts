@@ -29,6 +29,9 @@ const STATUS_BY_CODE: Record<ErrorCode, number> = {
   service_unavailable: 503,
   resync_required: 410,
   protocol_unsupported: 426,
+  method_not_allowed: 405,
+  headers_too_large: 431,
+  timeout: 504,
 };
 
 export function json(statusCode: number, body: unknown, headers: Record<string, string> = {}): HttpResult {

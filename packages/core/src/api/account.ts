@@ -47,6 +47,12 @@ export const EntitlementsResponseSchema = z.object({
   /** Crisis features never depend on payment. */
   crisisAccess: z.literal(true),
   paymentCurrent: z.boolean(),
+  /** When to ask again: 5 min from now, sooner when a grace period or trial ends first. */
+  refreshAfter: DateTimeSchema,
+  /** Until when a cached answer may be used offline: 7 days, never past a grace or trial end. */
+  validUntil: DateTimeSchema,
+  /** The first unpaid invoice of the current episode, or null: show a payment notice once per value. */
+  billingIssueDetectedAt: DateTimeSchema.nullable(),
 });
 export type EntitlementsResponse = z.infer<typeof EntitlementsResponseSchema>;
 

@@ -56,7 +56,8 @@ export type SyncAction = z.infer<typeof ActionSchema>;
 const ERROR_CODES: Record<ErrorCode, true> = {
   validation_error: true, unauthorized: true, forbidden: true, not_found: true, conflict: true,
   payload_too_large: true, limit_exceeded: true, internal_error: true, service_unavailable: true,
-  resync_required: true, protocol_unsupported: true,
+  resync_required: true, protocol_unsupported: true, method_not_allowed: true, headers_too_large: true,
+  timeout: true,
 };
 export const ErrorCodeSchema = z.enum(Object.keys(ERROR_CODES) as [ErrorCode, ...ErrorCode[]]);
 

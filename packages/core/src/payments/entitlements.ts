@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import type { EntitlementsResponse } from "../api/account.js";
 import { featureFlagsFor, policyFor, type FeatureFlags, type TierPolicy } from "../tiers.js";
 import { paymentStateEntity, type PaymentState } from "./payment-state.js";
@@ -12,9 +13,13 @@ import type { PaymentNotice } from "./state-machine.js";
  * entitlementsFor(undefined, Date.now()).tier; // "free": Stripe never heard of this user
  */
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
+const isoAt = (ms: number): string => new Date(ms).toISOString();
 
 export function entitlementsFor(state: PaymentState | undefined, nowMs: number): EntitlementsResponse {
   const entity = state ? paymentStateEntity(state, nowMs) : { tier: "free" as const, status: "none" as const, graceEndsAt: null, paymentCurrent: true };
+  const trialEndsAt = state && state.status === "trialing" && state.trialEndsAt !== null && state.trialEndsAt > nowMs ? state.trialEndsAt : null;
+  // The first instant the answer may stop being true without a new Stripe event.
+  const endings = [entity.graceEndsAt, trialEndsAt].filter((t): t is number => t !== null);
   return {
     tier: entity.tier,
     status: entity.status,
@@ -23,7 +28,44 @@ export function entitlementsFor(state: PaymentState | undefined, nowMs: number):
     policy: policyFor(entity.tier),
     crisisAccess: true,
     paymentCurrent: entity.paymentCurrent,
+    refreshAfter: isoAt(Math.min(nowMs + REFRESH_AFTER_MS, ...endings)),
+    validUntil: isoAt(Math.min(nowMs + VALID_FOR_MS, ...endings)),
+    billingIssueDetectedAt: iso(state ? billingIssueDetectedAt(state) : null),
   };
+}
+
+/** Devices ask again after 5 minutes (SPEC §3.1), sooner when a grace period or trial ends first. */
+export const REFRESH_AFTER_MS = 5 * 60_000;
+/** Devices may use a cached answer offline for 7 days, never past a grace period or trial end. */
+export const VALID_FOR_MS = 7 * 24 * 60 * 60_000;
+
+/**
+ * The first payment failure of the current episode: failures after the latest recovery. Null
+ * while nothing is owed, so a notice shown once per episode can key on this value.
+ */
+export function billingIssueDetectedAt(state: PaymentState): number | null {
+  const { recoveredAt } = state.registers;
+  const open = state.failureTimes.filter((t) => recoveredAt === null || t > recoveredAt);
+  return open.length === 0 ? null : Math.min(...open);
+}
+
+/**
+ * The ETag of an answer: a digest of the fields a state change can move, not of `refreshAfter`
+ * / `validUntil`, which follow the clock — so an unchanged state revalidates with `304` and a
+ * tier change (even a grace period running out with no event) gives a new tag.
+ */
+export function entitlementsETag(answer: EntitlementsResponse): string {
+  const stable = {
+    tier: answer.tier, status: answer.status, graceEndsAt: answer.graceEndsAt, paymentCurrent: answer.paymentCurrent,
+    billingIssueDetectedAt: answer.billingIssueDetectedAt,
+  };
+  return `"${createHash("sha256").update(JSON.stringify(stable)).digest("base64url").slice(0, 27)}"`;
+}
+
+/** True when an `If-None-Match` header names the tag (a list, weak tags or `*`). */
+export function etagMatches(ifNoneMatch: string | undefined, etag: string): boolean {
+  if (ifNoneMatch === undefined) return false;
+  return ifNoneMatch.split(",").map((t) => t.trim().replace(/^W\//, "")).some((t) => t === "*" || t === etag);
 }
 
 /** The `payment_state` payload: tier, status, grace end and paymentCurrent — never amounts, cards, emails or Stripe ids. */
