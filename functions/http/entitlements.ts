@@ -10,6 +10,8 @@ import { wiring } from "@paysync/aws/wiring";
  * period past its end reads as `free` even before the expiry job has run.
  */
 export const handler = httpHandler(async (event) => {
-  const stored = await wiring.paymentState().get(userKeyFor(callerId(event)));
+  const userKey = userKeyFor(callerId(event));
+  const stored = await wiring.paymentState().get(userKey);
+  await wiring.readAudit().record({ actor: "device", action: "read.entitlements", userKey, outcome: "ok", count: stored === undefined ? 0 : 1 });
   return json(200, EntitlementsResponseSchema.parse(entitlementsFor(stored?.state, Date.now())));
 });
