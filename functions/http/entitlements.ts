@@ -18,7 +18,9 @@ const CACHE_CONTROL = "private, no-cache";
  * expiry job has run.
  */
 export const handler = httpHandler(async (event) => {
-  const stored = await wiring.paymentState().get(userKeyFor(callerId(event)));
+  const userKey = userKeyFor(callerId(event));
+  const stored = await wiring.paymentState().get(userKey);
+  await wiring.readAudit().record({ actor: "device", action: "read.entitlements", userKey, outcome: "ok", count: stored === undefined ? 0 : 1 });
   const answer = EntitlementsResponseSchema.parse(entitlementsFor(stored?.state, Date.now()));
   const etag = entitlementsETag(answer);
   const headers = { etag, "cache-control": CACHE_CONTROL };

@@ -1,6 +1,6 @@
 import { DeviceIdHeadersSchema, SyncPullQuerySchema } from "@paysync/core/api";
 import { callerId, header, httpHandler, parseValue } from "@paysync/aws/base/http";
-import { userKeyFor } from "@paysync/aws/crypto/pseudonyms";
+import { deviceKeyFor, userKeyFor } from "@paysync/aws/crypto/pseudonyms";
 import { wiring } from "@paysync/aws/wiring";
 
 /** `Accept-Encoding` names gzip with a non-zero quality. */
@@ -21,6 +21,11 @@ export const handler = httpHandler(async (event) => {
   const { "x-device-id": deviceId } = parseValue(event.headers ?? {}, DeviceIdHeadersSchema, "headers");
   const { cursor, limit } = parseValue(event.queryStringParameters ?? {}, SyncPullQuerySchema, "query");
   const page = await wiring.pullService().pull({ userKey, deviceId, cursor, limit, acceptsGzip: acceptsGzip(header(event, "accept-encoding")), now: new Date() });
+  // One entry per page, bootstrap pages included: which device read how many changes, how many bytes.
+  await wiring.readAudit().record({
+    actor: "device", action: `read.pull.${page.response.phase}`, userKey, deviceKey: deviceKeyFor(userKey, deviceId), outcome: "ok",
+    count: page.response.changes.length, bytes: page.body.length,
+  });
   const headers: Record<string, string> = { "content-type": "application/json", "cache-control": "no-store", vary: "accept-encoding" };
   if (!page.gzipped) return { statusCode: 200, headers, body: page.body.toString("utf8") };
   return { statusCode: 200, headers: { ...headers, "content-encoding": "gzip" }, body: page.body.toString("base64"), isBase64Encoded: true };

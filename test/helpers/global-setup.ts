@@ -43,7 +43,7 @@ export async function startRuntimeProcess(dataDir: string, logFile: string, extr
   child.stderr.pipe(log);
   const baseUrl = await new Promise<string>((done, fail) => {
     let seen = "";
-    const timer = setTimeout(() => fail(new Error(`runtime did not start in 60 s:\n${seen}`)), 60_000);
+    const timer = setTimeout(() => fail(new Error(`runtime did not start in 150 s:\n${seen}`)), 150_000);
     child.stdout.on("data", (chunk: Buffer) => {
       seen += chunk.toString();
       const match = /running at (http:\/\/127\.0\.0\.1:\d+)/.exec(seen);

@@ -18,6 +18,7 @@ import { WebhookIntake } from "./payments/webhook-intake.js";
 import { WebhookMessageSchema } from "./payments/webhook-message.js";
 import { WebhookProcessor } from "./payments/webhook-processor.js";
 import { AuditLog } from "./store/audit-log.js";
+import { ReadAudit } from "./store/read-audit.js";
 import { ChangeFeed } from "./store/change-feed.js";
 import { ConnectionRepository } from "./store/connections.js";
 import { CustomerLinks } from "./store/customer-links.js";
@@ -54,6 +55,7 @@ const limits = once(() => new UsageLimits(config.table("Sync")));
 const tiers = once(() => new TierReader(config.table("Payments")));
 const lanes = once(() => new LanePublisher((lane) => config.queue(lane)));
 const audit = once(() => new AuditLog(config.table("Audit")));
+const readAudit = once(() => new ReadAudit(audit()));
 const paymentState = once(() => new PaymentStateRepository(config.table("Payments")));
 const customerLinks = once(() => new CustomerLinks(config.table("Payments"), (value) => WebhookMessageSchema.parse(value)));
 const webhookEvents = once(() => new WebhookEventLog(config.table("Payments")));
@@ -86,7 +88,7 @@ const webhookProcessor = once(() => new WebhookProcessor(configuredPriceTiers, c
 const realtimeService = once(() => new RealtimeService({ devices: devices(), connections: connections() }));
 
 export const wiring = {
-  devices, feed, entities, limits, tiers, lanes, audit, paymentState, customerLinks, webhookEvents, cipher, connections, pokes,
+  devices, feed, entities, limits, tiers, lanes, audit, readAudit, paymentState, customerLinks, webhookEvents, cipher, connections, pokes,
   syncTelemetry, crisisTelemetry, crisisService, opApplier, pushPorts, pushService, pullService, conflictService, handoffService,
   paymentPorts, paymentApplier, webhookIntake, webhookProcessor, realtimeService,
 };

@@ -10,3 +10,11 @@ export function userKeyFor(userId: string): string {
 export function customerKeyFor(customerId: string): string {
   return pseudonymousKey(config.secret("PSEUDONYM_SECRET"), customerId, "c");
 }
+
+/**
+ * A device as the audit trail names it: keyed by the user too, so two users' devices that
+ * chose the same id get different keys, and a device named after its owner exposes nothing.
+ */
+export function deviceKeyFor(userKey: string, deviceId: string): string {
+  return pseudonymousKey(config.secret("PSEUDONYM_SECRET"), `${userKey}/${deviceId}`, "d");
+}

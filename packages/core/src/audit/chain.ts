@@ -21,10 +21,16 @@ export const GENESIS_HASH = "0".repeat(64);
  */
 const code = z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/);
 export const auditRecordSchema = z.strictObject({
-  actor: z.enum(["device", "stripe", "job", "system"]),
+  actor: z.enum(["device", "stripe", "job", "system", "operator"]),
   action: code,
   /** Pseudonymous user key (`u_` + 32 hex), never a raw id. */
   userKey: z.string().regex(/^u_[0-9a-f]{32}$/).optional(),
+  /** Pseudonymous key of the device that acted (`d_` + 32 hex, scoped by the user), never its id. */
+  deviceKey: z.string().regex(/^d_[0-9a-f]{32}$/).optional(),
+  /** How many items a read returned (changes, resources, entities): a count, never what they were. */
+  count: z.number().int().nonnegative().optional(),
+  /** How many bytes a read sent: a size, never the payload. */
+  bytes: z.number().int().nonnegative().optional(),
   entityType: z.string().regex(/^[a-z_]{1,40}$/).optional(),
   priority: z.number().int().min(1).max(10).optional(),
   outcome: code,
@@ -53,7 +59,9 @@ export interface ChainHead {
 
 export const EMPTY_HEAD: ChainHead = { seq: 0, hash: GENESIS_HASH };
 
-const HASHED_FIELDS = ["action", "actor", "chain", "entityType", "latencyMs", "outcome", "prevHash", "priority", "seq", "time", "userKey"] as const;
+// Fields added later go anywhere in this list: an absent field is left out of the canonical
+// form, so the hashes of entries written before a field existed do not change.
+const HASHED_FIELDS = ["action", "actor", "bytes", "chain", "count", "deviceKey", "entityType", "latencyMs", "outcome", "prevHash", "priority", "seq", "time", "userKey"] as const;
 
 /** JSON with keys in a fixed order and absent fields left out: one byte string per entry. */
 export function canonicalize(entry: UnsealedEntry): string {
