@@ -8,14 +8,26 @@ import {
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
 import { LANES, LANE_CONSUMER, type LaneId } from "@paysync/aws/resources";
 import type { FunctionHost } from "./function-host.js";
+import { PriorityGate } from "./priority-gate.js";
 import { LOCAL_REGION, localClientConfig } from "./provision.js";
+
+/** The sync lanes, highest priority first: the order the gate serves them in. */
+export const GATED_LANES = ["Realtime", "Standard", "Background"] as const satisfies readonly LaneId[];
+type GatedLane = (typeof GATED_LANES)[number];
+
+/** A lane's local share: a fifth of its AWS `maxConcurrency`, at least one (Realtime 10, Standard 4, Background 2). */
+export function localShare(lane: LaneId): number {
+  return Math.max(1, Math.ceil(LANES[lane].maxConcurrency / 5));
+}
+
+const isGated = (lane: LaneId): lane is GatedLane => (GATED_LANES as readonly LaneId[]).includes(lane);
 
 export interface PollerOptions {
   sqsEndpoint: string;
   /** Where the consumer functions run. */
   host: FunctionHost;
   queues: Record<LaneId, { url: string; arn: string }>;
-  /** Local pollers per lane; default a fifth of the lane's AWS maxConcurrency, at least one. */
+  /** Local pollers per lane; default the lane's local share (`localShare`). */
   pollersPerLane?: number;
   /** Seconds before a failed message is first retried locally, doubling with each receive. */
   retryDelaySeconds?: number;
@@ -60,6 +72,9 @@ export function startPollers(options: PollerOptions): { stop(): Promise<void> } 
   const controller = new AbortController();
   const loops: Promise<void>[] = [];
   const retryDelay = options.retryDelaySeconds ?? 1;
+  const pollersOf = (lane: LaneId) => options.pollersPerLane ?? localShare(lane);
+  // The webhook lane has a consumer function of its own; the sync lanes share SyncWorker and yield by priority.
+  const gate = new PriorityGate(GATED_LANES.map((lane) => ({ lane, share: pollersOf(lane) })));
 
   async function pollOnce(lane: LaneId): Promise<void> {
     const def = LANES[lane];
@@ -79,12 +94,15 @@ export function startPollers(options: PollerOptions): { stop(): Promise<void> } 
     const event: SQSEvent = { Records: messages.map((m) => toRecord(m, queue.arn)) };
     const functionId = LANE_CONSUMER[lane];
     let failed: Set<string>;
+    const release = isGated(lane) ? await gate.acquire(lane) : undefined;
     try {
       const response = (await options.host.invoke(functionId, event)) as SQSBatchResponse | undefined;
       failed = new Set((response?.batchItemFailures ?? []).map((f) => f.itemIdentifier));
     } catch (error) {
       options.onError?.(lane, error);
       failed = new Set(messages.map((m) => m.MessageId ?? ""));
+    } finally {
+      release?.();
     }
     const done = messages.filter((m) => !failed.has(m.MessageId ?? ""));
     const retry = messages.filter((m) => failed.has(m.MessageId ?? ""));
@@ -122,8 +140,7 @@ export function startPollers(options: PollerOptions): { stop(): Promise<void> } 
 
   for (const lane of Object.keys(LANES) as LaneId[]) {
     // Busier, more urgent lanes get more pollers, as they get more concurrency in AWS.
-    const count = options.pollersPerLane ?? Math.max(1, Math.ceil(LANES[lane].maxConcurrency / 5));
-    for (let i = 0; i < count; i++) loops.push(loop(lane));
+    for (let i = 0; i < pollersOf(lane); i++) loops.push(loop(lane));
   }
   return {
     stop: async () => {
