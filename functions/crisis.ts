@@ -4,6 +4,7 @@
  * `POST /v1/crisis/activate`, `POST /v1/crisis/resolve`, `PUT /v1/crisis/safety-plan` and
  * `PUT /v1/crisis/contacts` and `DELETE /v1/crisis/safety-plan` (the writes name their device in `X-Device-Id`). Every call's
  * duration is recorded (metric + audit entry), and a call over 200 ms is an SLO breach.
+ * When storage fails every route still answers 200, marked `degraded: true` (docs/CRISIS.md).
  */
 import type { Context } from "aws-lambda";
 import {
@@ -25,25 +26,36 @@ import { wiring } from "@paysync/aws/wiring";
 
 const service = () => wiring.crisisService();
 
+/** Answers served in degraded mode, so that their audit entry says so. */
+const degradedAnswers = new WeakSet<HttpResult>();
+
+/** A 200 with the body validated by its schema; a degraded body is remembered as such. */
+function answer<T extends { degraded?: true }>(schema: { parse: (value: unknown) => T }, value: unknown): HttpResult {
+  const body = schema.parse(value);
+  const result = json(200, body);
+  if (body.degraded === true) degradedAnswers.add(result);
+  return result;
+}
+
 type CrisisRouteHandler = (event: HttpEvent, userKey: string) => Promise<HttpResult>;
 
 const ROUTES: Record<RouteKeyOf<"Crisis">, { name: CrisisRoute; entityType: string; run: CrisisRouteHandler }> = {
   "GET /v1/crisis/resources": {
     name: "resources", entityType: "crisis_state",
-    run: async (_event, userKey) => json(200, CrisisResourcesResponseSchema.parse(await service().resources(userKey))),
+    run: async (_event, userKey) => answer(CrisisResourcesResponseSchema, await service().resources(userKey)),
   },
   "POST /v1/crisis/activate": {
     name: "activate", entityType: "crisis_state",
     run: async (event, userKey) => {
       const request = parseBody(event, CrisisActivateRequestSchema);
-      return json(200, CrisisResourcesResponseSchema.parse(await service().activate(userKey, request)));
+      return answer(CrisisResourcesResponseSchema, await service().activate(userKey, request));
     },
   },
   "POST /v1/crisis/resolve": {
     name: "resolve", entityType: "crisis_state",
     run: async (event, userKey) => {
       const { deviceId } = parseBody(event, CrisisResolveRequestSchema);
-      return json(200, CrisisResolveResponseSchema.parse(await service().resolve(userKey, deviceId)));
+      return answer(CrisisResolveResponseSchema, await service().resolve(userKey, deviceId));
     },
   },
   "PUT /v1/crisis/safety-plan": {
@@ -52,7 +64,7 @@ const ROUTES: Record<RouteKeyOf<"Crisis">, { name: CrisisRoute; entityType: stri
       const { "x-device-id": deviceId } = parseValue(event.headers ?? {}, DeviceIdHeadersSchema, "headers");
       const plan = parseBody(event, SafetyPlanRequestSchema);
       const written = await service().putSafetyPlan(userKey, deviceId, plan);
-      return json(200, CrisisWriteResponseSchema.parse({ entityType: "safety_plan", priority: 10, ...written }));
+      return answer(CrisisWriteResponseSchema, { entityType: "safety_plan", priority: 10, ...written });
     },
   },
   "DELETE /v1/crisis/safety-plan": {
@@ -60,7 +72,7 @@ const ROUTES: Record<RouteKeyOf<"Crisis">, { name: CrisisRoute; entityType: stri
     run: async (event, userKey) => {
       const { "x-device-id": deviceId } = parseValue(event.headers ?? {}, DeviceIdHeadersSchema, "headers");
       const written = await service().clearSafetyPlan(userKey, deviceId);
-      return json(200, CrisisWriteResponseSchema.parse({ entityType: "safety_plan", priority: 10, ...written }));
+      return answer(CrisisWriteResponseSchema, { entityType: "safety_plan", priority: 10, ...written });
     },
   },
   "PUT /v1/crisis/contacts": {
@@ -69,7 +81,7 @@ const ROUTES: Record<RouteKeyOf<"Crisis">, { name: CrisisRoute; entityType: stri
       const { "x-device-id": deviceId } = parseValue(event.headers ?? {}, DeviceIdHeadersSchema, "headers");
       const { contacts } = parseBody(event, EmergencyContactsRequestSchema);
       const written = await service().putContacts(userKey, deviceId, contacts);
-      return json(200, CrisisWriteResponseSchema.parse({ entityType: "emergency_contacts", priority: 10, ...written }));
+      return answer(CrisisWriteResponseSchema, { entityType: "emergency_contacts", priority: 10, ...written });
     },
   },
 };
@@ -77,6 +89,7 @@ const ROUTES: Record<RouteKeyOf<"Crisis">, { name: CrisisRoute; entityType: stri
 function outcomeOf(result: HttpResult, error: unknown): string {
   if (error instanceof PaysyncError) return error.code;
   if (error !== undefined) return "internal_error";
+  if (degradedAnswers.has(result)) return "degraded";
   return result.statusCode !== undefined && result.statusCode < 400 ? "ok" : `http_${result.statusCode}`;
 }
 

@@ -36,7 +36,7 @@ const MATRIX: Row[] = [
   ["SyncPull",           "rw", "r",     "-",   "-",   [],            [],             [],        "encrypt_decrypt"],
   ["Conflicts",          "rw", "r",     "rw",  "-",   [],            [],             [],        "encrypt_decrypt"],
   ["Handoff",            "rw", "-",     "rw",  "rw",  [],            [],             [],        "encrypt_decrypt"],
-  ["Crisis",             "rw", "-",     "rw",  "rw",  [],            [],             [],        "encrypt_decrypt"],
+  ["Crisis",             "rw", "-",     "rw",  "rw",  ["Realtime"],  [],             [],        "encrypt_decrypt"],
   ["SyncWorker",         "rw", "r",     "rw",  "rw",  [],            SYNC_LANES,     [],        "encrypt_decrypt"],
   ["WebhookWorker",      "rw", "rw",    "rw",  "rw",  [],            ["Webhooks"],   [],        "encrypt_decrypt"],
   ["GraceExpiry",        "rw", "rw",    "rw",  "rw",  [],            [],             [],        "encrypt_decrypt"],

@@ -169,6 +169,28 @@ describe("crisis data never loses a write", () => {
   });
 });
 
+describe("a burst of one user's activations", () => {
+  it("50 parallel activations from 5 devices all answer 200, and only a few of them write", async () => {
+    // Prepare
+    const names = ["d1", "d2", "d3", "d4", "d5"];
+    const { token, userKey, d } = await userWithDevices("burst", names);
+    const levels = ["moderate", "high", "moderate", "high", "moderate"] as const;
+
+    // Act
+    const answers = await Promise.all(Array.from({ length: 50 }, (_, i) =>
+      rt.request("POST", "/v1/crisis/activate", { token, body: { deviceId: d(names[i % 5]!), level: levels[i % 5], source: "button" } })));
+
+    // Assess
+    expect(answers.map((a) => a.status)).toEqual(Array(50).fill(200));
+    expect(answers.every((a) => a.json.crisisMode.active === true && a.json.degraded === undefined)).toBe(true);
+    const state = await item(entityKey(userKey, "crisis_state", "current"));
+    // A repeat at the same or a lower level from a device already flagged writes nothing.
+    expect(state?.version).toBeLessThanOrEqual(10);
+    expect(await decrypt(userKey, "crisis_state", state!.payloadCipher)).toMatchObject({ active: true, level: "high" });
+    for (const name of names) expect((await item(deviceKey(userKey, d(name))))?.crisisMode).toBe(true);
+  });
+});
+
 describe("the safety plan is emptied only on purpose", () => {
   it.each([
     { case: "an empty body", body: {} },

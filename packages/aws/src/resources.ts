@@ -83,7 +83,10 @@ export interface LaneDefinition {
 
 const SYNC_WORKER = "functions/workers/sync-worker.handler";
 
-/** SQS FIFO lanes (SPEC.md §2). Crisis work has no lane: the crisis function answers it. */
+/**
+ * SQS FIFO lanes (SPEC.md §2). Crisis work has no lane: the crisis function answers it — except
+ * a crisis write that storage refused, which waits on the realtime lane until storage is back.
+ */
 export const LANES = {
   Realtime: {
     id: "Realtime", handler: SYNC_WORKER, batchSize: 1, maxBatchingWindowSeconds: 0,
@@ -268,7 +271,9 @@ export const FUNCTIONS = {
   },
   Crisis: {
     id: "Crisis", handler: "functions/crisis.handler",
-    tables: { Sync: "readwrite", Audit: "readwrite", Connections: "readwrite" }, sendsTo: [], key: "encrypt_decrypt", pokes: true,
+    tables: { Sync: "readwrite", Audit: "readwrite", Connections: "readwrite" }, key: "encrypt_decrypt", pokes: true,
+    // Only for crisis writes storage refused (degraded mode): the sync worker applies them once it is back.
+    sendsTo: ["Realtime"],
     secrets: API_SECRETS, parameters: KEY_PARAMS, timeoutSeconds: 5, memoryMb: 1024,
   },
   SyncWorker: {

@@ -11,6 +11,7 @@
 import { config } from "./base/config.js";
 import { CrisisService } from "./crisis/crisis-service.js";
 import { CrisisTelemetry, measuredCrisisOps } from "./crisis/crisis-telemetry.js";
+import { DeferredCrisisWrites } from "./crisis/deferred-writes.js";
 import { PayloadCipher } from "./crypto/envelope.js";
 import { PaymentApplier, type PaymentPorts } from "./payments/payment-applier.js";
 import { configuredPriceTiers } from "./payments/price-tiers-config.js";
@@ -71,7 +72,19 @@ const cipher = once(() => new PayloadCipher({ keyArn: config.parameter("KMS_KEY_
 // Services
 const syncTelemetry = once(() => new SyncTelemetry(audit()));
 const crisisTelemetry = once(() => new CrisisTelemetry(audit()));
-const crisisService = once(() => new CrisisService({ feed: feed(), devices: devices(), entities: entities(), cipher: cipher(), pokes: pokes() }));
+/**
+ * The crisis path's own cipher: a KMS call that hangs must not hold a person in crisis, so
+ * its client gives up fast (connect 250 ms, answer 1 s) and tries twice; a failure then is
+ * "could not read" (degraded), never "absent".
+ */
+const crisisCipher = once(() => new PayloadCipher({
+  keyArn: config.parameter("KMS_KEY_ARN"),
+  kmsClientConfig: { maxAttempts: 2, requestHandler: { connectionTimeout: 250, requestTimeout: 1_000 } },
+}));
+const crisisService = once(() => new CrisisService({
+  feed: feed(), devices: devices(), entities: entities(), cipher: crisisCipher(), pokes: pokes(), deferred: lanes(),
+}));
+const deferredCrisisWrites = once(() => new DeferredCrisisWrites(crisisService(), cipher(), audit()));
 const opApplier = once(() => new OpApplier({ feed: feed(), devices: devices(), entities: entities(), limits: limits(), pokes: pokes() }));
 const pushPorts = once((): PushPorts => ({
   devices: devices(), entities: entities(), limits: limits(), lanes: lanes(), tiers: tiers(), cipher: cipher(),
@@ -89,6 +102,6 @@ const realtimeService = once(() => new RealtimeService({ devices: devices(), con
 
 export const wiring = {
   devices, feed, entities, limits, tiers, lanes, audit, readAudit, paymentState, customerLinks, webhookEvents, cipher, connections, pokes,
-  syncTelemetry, crisisTelemetry, crisisService, opApplier, pushPorts, pushService, pullService, conflictService, handoffService,
+  syncTelemetry, crisisTelemetry, crisisService, deferredCrisisWrites, opApplier, pushPorts, pushService, pullService, conflictService, handoffService,
   paymentPorts, paymentApplier, webhookIntake, webhookProcessor, realtimeService,
 };

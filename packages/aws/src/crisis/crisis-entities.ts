@@ -3,9 +3,11 @@
  * on the entity store, in the same layout the sync worker uses, with their payloads encrypted
  * and decrypted here (context `{ userKey, entityType }`).
  */
+import { CrisisReadFailed } from "@paysync/core/crisis/degraded";
 import { latestEntity } from "@paysync/core/crisis/resources";
 import type { EntityStore, FeedChange, PayloadCipher, StoredEntity, StoreWrite } from "@paysync/core/ports";
 import { logger } from "../base/observability.js";
+import { CiphertextRejected, EncryptionContextMismatch } from "../crypto/envelope.js";
 
 export type { StoredEntity };
 
@@ -45,15 +47,30 @@ export class CrisisEntities {
   }
 
   /**
-   * Decrypts and validates; an unreadable stored payload is logged and treated as absent, so
-   * that the hotline and everything else still reach the person asking.
+   * Decrypts and validates. A payload that fails validation, or whose ciphertext is rejected
+   * (tampered, another key or context), is rejected: logged and
+   * treated as absent, so that the hotline and everything else still reach the person asking.
+   * A payload that could not be decrypted at all (KMS or the network failed) is NOT absent: it
+   * throws `CrisisReadFailed`, so that an unknown state never becomes the base of a write (an
+   * activation during a KMS outage must not reset the episode or lower its level).
    */
   async readValid<T>(userKey: string, entityType: string, entity: StoredEntity | undefined, parse: (value: unknown) => T): Promise<T | undefined> {
+    let payload: unknown;
     try {
-      const payload = await this.payloadOf(userKey, entityType, entity);
-      return payload === undefined ? undefined : parse(payload);
+      payload = await this.payloadOf(userKey, entityType, entity);
     } catch (error) {
-      logger.error("unreadable crisis entity", { entityType, errorName: error instanceof Error ? error.name : typeof error });
+      if (error instanceof CiphertextRejected || error instanceof EncryptionContextMismatch) {
+        logger.error("rejected crisis entity", { entityType, errorName: error.name });
+        return undefined;
+      }
+      logger.error("crisis entity could not be read", { entityType, errorName: error instanceof Error ? error.name : typeof error });
+      throw new CrisisReadFailed(entityType, { cause: error });
+    }
+    if (payload === undefined) return undefined;
+    try {
+      return parse(payload);
+    } catch (error) {
+      logger.error("rejected crisis entity", { entityType, errorName: error instanceof Error ? error.name : typeof error });
       return undefined;
     }
   }

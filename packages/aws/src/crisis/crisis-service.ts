@@ -22,17 +22,22 @@
 import type { CrisisActivateRequest, CrisisModeState, CrisisResourcesResponse, EmergencyContact, SafetyPlan } from "@paysync/core/api/crisis";
 import { EmergencyContactsRequestSchema, SafetyPlanSchema } from "@paysync/core/api/crisis";
 import { parseCrisisOp, type CrisisOpInput, type CrisisOpResult, type CrisisOps } from "@paysync/core/crisis/ops";
+import { isCrisisStorageFault } from "@paysync/core/crisis/degraded";
+import { KeyedGate } from "@paysync/core/crisis/fairness";
 import { composeResources } from "@paysync/core/crisis/resources";
 import {
   activateCrisis, CRISIS_SINGLETON_ID, crisisModeOf, CrisisStateSchema, crisisStateIntent,
-  INACTIVE_CRISIS_STATE, resolveCrisis, type CrisisState,
+  INACTIVE_CRISIS_STATE, isRepeatActivation, resolveCrisis, type CrisisState,
 } from "@paysync/core/crisis/state";
 import { DependencyError, NotFoundError } from "@paysync/core/errors";
-import type { ChangeFeedStore, CommitSeqs, DeviceRecord, DeviceStore, EntityStore, FeedChange, PayloadCipher, PokeSink, StoreWrite } from "@paysync/core/ports";
+import type { ChangeFeedStore, CommitSeqs, DeviceRecord, DeviceStore, EntityStore, FeedChange, LaneSink, PayloadCipher, PokeSink, StoreWrite } from "@paysync/core/ports";
 import { WriteConditionFailed } from "@paysync/core/ports";
 import { devicePriority } from "@paysync/core/sync/conflicts";
 import { ASSESSMENT_CRISIS_PRIORITY, CLASS_PRIORITY } from "@paysync/core/sync/entities";
+import type { SyncOpMessage } from "@paysync/core/sync/op-message";
 import { pokesFor } from "@paysync/core/sync/realtime";
+import { randomUUID } from "node:crypto";
+import { errorName, logger } from "../base/observability.js";
 import { retrying } from "../base/retry.js";
 import { cancellationCodes } from "../store/transactions.js";
 import { CrisisEntities, type CrisisWrite, type StoredEntity } from "./crisis-entities.js";
@@ -40,9 +45,17 @@ import { CrisisEntities, type CrisisWrite, type StoredEntity } from "./crisis-en
 export type { CrisisOpInput, CrisisOpResult };
 
 export interface CrisisWriteResult {
-  version: number;
+  /** Absent when the write was deferred (degraded). */
+  version?: number;
   updatedAt: string;
+  degraded?: true;
 }
+
+/** Marks an answer served in degraded mode (SPEC.md §5). */
+type MaybeDegraded<T> = T & { degraded?: true };
+
+/** The message group of a user's deferred crisis writes: one group, so they apply in the order they were made. */
+const deferredGroupOf = (userKey: string) => `${userKey}#crisis`;
 
 export interface CrisisPorts {
   feed: ChangeFeedStore;
@@ -51,6 +64,18 @@ export interface CrisisPorts {
   cipher: PayloadCipher;
   /** Realtime pokes after commit; absent: none. */
   pokes?: PokeSink;
+  /**
+   * Where a crisis write goes when storage fails (the realtime lane: SQS stays up when
+   * DynamoDB is down); the sync worker applies it once storage is back. Absent: a storage
+   * fault is thrown (the push path, which has its own answer to a failed op).
+   */
+  deferred?: LaneSink;
+}
+
+interface SupportData {
+  safetyPlan: SafetyPlan | undefined;
+  contacts: EmergencyContact[] | undefined;
+  complete: boolean;
 }
 
 interface PlannedWrite {
@@ -82,38 +107,72 @@ export class CrisisService implements CrisisOps {
   private readonly devices: DeviceStore;
   private readonly entities: CrisisEntities;
   private readonly pokes: PokeSink | undefined;
+  private readonly deferred: LaneSink | undefined;
+  private readonly cipher: PayloadCipher;
+  /**
+   * One user's writes run one at a time in this instance (concurrent writers queue instead of
+   * racing each other's transactions), and their reads at most a few at a time: one user's
+   * burst waits behind itself and never takes all of the function's capacity.
+   */
+  private readonly writesPerUser = new KeyedGate(1);
+  private readonly readsPerUser = new KeyedGate(4);
 
   constructor(ports: CrisisPorts) {
     this.feed = ports.feed;
     this.devices = ports.devices;
     this.pokes = ports.pokes;
+    this.deferred = ports.deferred;
+    this.cipher = ports.cipher;
     this.entities = new CrisisEntities(ports.entities, ports.cipher);
   }
 
-  /** Crisis mode on: state written, this device flagged, every other device told; answers with the resources. */
-  async activate(userKey: string, request: CrisisActivateRequest, now = new Date()): Promise<CrisisResourcesResponse> {
-    const support = this.supportData(userKey);
-    support.catch(() => undefined); // awaited below; never an unhandled rejection meanwhile
-    const state = await this.retrying(async () => {
-      const [devices, current, seq] = await Promise.all([this.devices.list(userKey), this.stateEntity(userKey), this.feed.readSeq(userKey)]);
-      const device = ownDevice(devices, request.deviceId);
-      const next = activateCrisis(await this.stateOf(userKey, current), request, now);
-      await this.commit(userKey, devices, device, [this.stateWrite(current, next, device, "crisis.activate", now)], [[device.deviceId, true]], now, undefined, seq);
-      return next;
+  /**
+   * Crisis mode on: state written, this device flagged, every other device told; answers with
+   * the resources. A repeat at the same or a lower level while crisis mode is on is answered
+   * without a write. When storage fails the activation is deferred and the answer is degraded.
+   */
+  async activate(userKey: string, request: CrisisActivateRequest, now = new Date()): Promise<MaybeDegraded<CrisisResourcesResponse>> {
+    const support = this.readsPerUser.run(userKey, () => this.supportData(userKey));
+    return this.writesPerUser.run(userKey, async () => {
+      try {
+        const state = await this.retrying(async () => {
+          const [devices, current, seq] = await Promise.all([this.devices.list(userKey), this.stateEntity(userKey), this.feed.readSeq(userKey)]);
+          const device = ownDevice(devices, request.deviceId);
+          const stored = await this.stateOf(userKey, current);
+          if (isRepeatActivation(stored, request, device.crisisMode)) return stored;
+          const next = activateCrisis(stored, request, now);
+          await this.commit(userKey, devices, device, [this.stateWrite(current, next, device, "crisis.activate", now)], [[device.deviceId, true]], now, undefined, seq);
+          return next;
+        });
+        return this.answerWith(state, await support);
+      } catch (error) {
+        if (!isCrisisStorageFault(error)) throw error;
+        await this.defer(userKey, request.deviceId, "crisis_state", "upsert", { active: true, level: request.level, source: request.source }, now, error);
+        // What the device asked for is what it will get once the write lands; the level
+        // shown may be lower than the stored one, which the deferred write never lowers.
+        return { ...this.answerWith(activateCrisis(INACTIVE_CRISIS_STATE, request, now), await support), degraded: true };
+      }
     });
-    return composeResources({ state, ...(await support) });
   }
 
   /** Crisis mode off, from any of the user's devices; every device's flag is cleared. */
-  async resolve(userKey: string, deviceId: string, now = new Date()): Promise<{ crisisMode: CrisisModeState }> {
-    const state = await this.retrying(async () => {
-      const [devices, current, seq] = await Promise.all([this.devices.list(userKey), this.stateEntity(userKey), this.feed.readSeq(userKey)]);
-      const device = ownDevice(devices, deviceId);
-      const next = resolveCrisis(await this.stateOf(userKey, current), deviceId, now);
-      await this.commit(userKey, devices, device, [this.stateWrite(current, next, device, "crisis.resolve", now)], flagsCleared(devices, deviceId), now, undefined, seq);
-      return next;
+  async resolve(userKey: string, deviceId: string, now = new Date()): Promise<MaybeDegraded<{ crisisMode: CrisisModeState }>> {
+    return this.writesPerUser.run(userKey, async () => {
+      try {
+        const state = await this.retrying(async () => {
+          const [devices, current, seq] = await Promise.all([this.devices.list(userKey), this.stateEntity(userKey), this.feed.readSeq(userKey)]);
+          const device = ownDevice(devices, deviceId);
+          const next = resolveCrisis(await this.stateOf(userKey, current), deviceId, now);
+          await this.commit(userKey, devices, device, [this.stateWrite(current, next, device, "crisis.resolve", now)], flagsCleared(devices, deviceId), now, undefined, seq);
+          return next;
+        });
+        return { crisisMode: crisisModeOf(state) };
+      } catch (error) {
+        if (!isCrisisStorageFault(error)) throw error;
+        await this.defer(userKey, deviceId, "crisis_state", "upsert", { active: false }, now, error);
+        return { crisisMode: crisisModeOf(resolveCrisis(INACTIVE_CRISIS_STATE, deviceId, now)), degraded: true };
+      }
     });
-    return { crisisMode: crisisModeOf(state) };
   }
 
   async putSafetyPlan(userKey: string, deviceId: string, plan: SafetyPlan, now = new Date()): Promise<CrisisWriteResult> {
@@ -129,13 +188,23 @@ export class CrisisService implements CrisisOps {
     return this.putSingleton(userKey, deviceId, "emergency_contacts", { contacts }, now);
   }
 
-  /** Hotline, safety plan, contacts and crisis mode; for every authenticated user. */
-  async resources(userKey: string): Promise<CrisisResourcesResponse> {
-    const [state, support] = await Promise.all([
-      this.stateEntity(userKey).then((entity) => this.stateOf(userKey, entity)),
-      this.supportData(userKey),
-    ]);
-    return composeResources({ state, ...support });
+  /**
+   * Hotline, safety plan, contacts and crisis mode; for every authenticated user. A piece that
+   * could not be read is left out and the answer is marked `degraded`: the hotline needs no
+   * storage, so it is always there.
+   */
+  async resources(userKey: string): Promise<MaybeDegraded<CrisisResourcesResponse>> {
+    return this.readsPerUser.run(userKey, async () => {
+      const [state, support] = await Promise.all([
+        this.stateEntity(userKey).then((entity) => this.stateOf(userKey, entity)).then(
+          (value) => ({ value, read: true }),
+          (error: unknown) => { logger.error("crisis state not read", { errorName: errorName(error) }); return { value: undefined, read: false }; },
+        ),
+        this.supportData(userKey),
+      ]);
+      const answer = composeResources({ state: state.value, safetyPlan: support.safetyPlan, contacts: support.contacts });
+      return state.read && support.complete ? answer : { ...answer, degraded: true };
+    });
   }
 
   /**
@@ -198,16 +267,55 @@ export class CrisisService implements CrisisOps {
     userKey: string, deviceId: string, entityType: "safety_plan" | "emergency_contacts", payload: unknown, now: Date,
     action: "upsert" | "delete" = "upsert",
   ): Promise<CrisisWriteResult> {
-    const version = await this.retrying(async () => {
-      const [devices, current, seq] = await Promise.all([
-        this.devices.list(userKey), this.entities.get(userKey, entityType, CRISIS_SINGLETON_ID), this.feed.readSeq(userKey),
-      ]);
-      const device = ownDevice(devices, deviceId);
-      const write = this.writeOf(entityType, CRISIS_SINGLETON_ID, action, payload, 10, device, `crisis.${entityType}`, now);
-      const [committed = 0] = await this.commit(userKey, devices, device, [{ current, write }], [], now, undefined, seq);
-      return committed;
+    return this.writesPerUser.run(userKey, async () => {
+      try {
+        const version = await this.retrying(async () => {
+          const [devices, current, seq] = await Promise.all([
+            this.devices.list(userKey), this.entities.get(userKey, entityType, CRISIS_SINGLETON_ID), this.feed.readSeq(userKey),
+          ]);
+          const device = ownDevice(devices, deviceId);
+          const write = this.writeOf(entityType, CRISIS_SINGLETON_ID, action, payload, 10, device, `crisis.${entityType}`, now);
+          const [committed = 0] = await this.commit(userKey, devices, device, [{ current, write }], [], now, undefined, seq);
+          return committed;
+        });
+        return { version, updatedAt: now.toISOString() };
+      } catch (error) {
+        if (!isCrisisStorageFault(error)) throw error;
+        await this.defer(userKey, deviceId, entityType, action, payload, now, error);
+        return { updatedAt: now.toISOString(), degraded: true };
+      }
     });
-    return { version, updatedAt: now.toISOString() };
+  }
+
+  /**
+   * Keeps a crisis write that storage refused: encrypted, on the realtime lane under a
+   * server-chosen op id, so the sync worker applies it exactly once (op record) when storage
+   * is back. The device id is checked then. Never throws: a write that cannot even be kept is
+   * logged, and the caller still gets its degraded answer (the device keeps its own copy).
+   */
+  private async defer(
+    userKey: string, deviceId: string, entityType: "crisis_state" | "safety_plan" | "emergency_contacts",
+    action: "upsert" | "delete", payload: unknown, now: Date, cause: unknown,
+  ): Promise<void> {
+    logger.warn("crisis write deferred", { entityType, errorName: errorName(cause) });
+    if (!this.deferred) throw cause;
+    try {
+      const message: SyncOpMessage = {
+        v: 1, userKey, deviceId, devicePriority: 0, opId: `crisis-deferred-${randomUUID()}`, entityType, entityId: CRISIS_SINGLETON_ID,
+        action, baseVersion: 0, clientTime: now.toISOString(), priority: 10,
+        payloadCipher: action === "delete" ? null : await this.cipher.encrypt(payload, { userKey, entityType }),
+        conflictResolution: "automatic", crossDeviceSync: true, enqueuedAtMs: now.getTime(),
+      };
+      const { failed } = await this.deferred.publish([{ lane: "realtime", groupId: deferredGroupOf(userKey), message }]);
+      if (failed.length > 0) logger.error("deferred crisis write not kept", { entityType });
+    } catch (error) {
+      logger.error("deferred crisis write not kept", { entityType, errorName: errorName(error) });
+    }
+  }
+
+  private answerWith(state: CrisisState, support: SupportData): MaybeDegraded<CrisisResourcesResponse> {
+    const answer = composeResources({ state, safetyPlan: support.safetyPlan, contacts: support.contacts });
+    return support.complete ? answer : { ...answer, degraded: true };
   }
 
   /** One transaction: op record, entity writes with history, device flags, feed entries to `devices` but the origin. */
@@ -259,13 +367,21 @@ export class CrisisService implements CrisisOps {
     return (await this.entities.readValid(userKey, "crisis_state", entity, (v) => CrisisStateSchema.parse(v))) ?? INACTIVE_CRISIS_STATE;
   }
 
-  private async supportData(userKey: string): Promise<{ safetyPlan: SafetyPlan | undefined; contacts: EmergencyContact[] | undefined }> {
-    const [plan, contacts] = await Promise.all([this.entities.latest(userKey, "safety_plan"), this.entities.latest(userKey, "emergency_contacts")]);
-    const [safetyPlan, contactList] = await Promise.all([
-      this.entities.readValid(userKey, "safety_plan", plan, (v) => SafetyPlanSchema.parse(v)),
-      this.entities.readValid(userKey, "emergency_contacts", contacts, (v) => EmergencyContactsRequestSchema.parse(v).contacts),
+  /** The safety plan and contacts, each `undefined` when absent or unreadable; never throws (`complete` says whether both were read). */
+  private async supportData(userKey: string): Promise<SupportData> {
+    const readPiece = async <T>(entityType: string, parse: (value: unknown) => T): Promise<{ value: T | undefined; read: boolean }> => {
+      try {
+        return { value: await this.entities.readValid(userKey, entityType, await this.entities.latest(userKey, entityType), parse), read: true };
+      } catch (error) {
+        logger.error("crisis data not read", { entityType, errorName: errorName(error) });
+        return { value: undefined, read: false };
+      }
+    };
+    const [plan, contacts] = await Promise.all([
+      readPiece("safety_plan", (v) => SafetyPlanSchema.parse(v)),
+      readPiece("emergency_contacts", (v) => EmergencyContactsRequestSchema.parse(v).contacts),
     ]);
-    return { safetyPlan, contacts: contactList };
+    return { safetyPlan: plan.value, contacts: contacts.value, complete: plan.read && contacts.read };
   }
 
   /** Runs one read-decide-commit attempt until it commits; races with other writers only cost a retry. */

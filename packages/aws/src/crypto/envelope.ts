@@ -25,7 +25,7 @@
  */
 import { gunzipSync, gzipSync } from "node:zlib";
 import { AlgorithmSuiteIdentifier, buildClient, CommitmentPolicy } from "@aws-crypto/client-node";
-import { DecryptCommand, GenerateDataKeyCommand, KMSClient } from "@aws-sdk/client-kms";
+import { DecryptCommand, GenerateDataKeyCommand, KMSClient, type KMSClientConfig } from "@aws-sdk/client-kms";
 import { DependencyError, PaysyncError } from "@paysync/core/errors";
 import type { PayloadCipher as PayloadCipherPort, PayloadContext } from "@paysync/core/ports";
 import { BranchKeyring, BranchKeyRejected, BranchKeyUnavailable, type BranchKeyKms } from "./branch-keyring.js";
@@ -37,6 +37,11 @@ export interface PayloadCipherOptions {
   keyArn: string;
   /** Defaults to the standard client: region from the ARN; endpoint and credentials from the environment. */
   kmsClient?: KMSClient;
+  /**
+   * Client settings for the default client (the crisis path's tight timeouts and attempts);
+   * ignored when `kmsClient` is given.
+   */
+  kmsClientConfig?: Omit<KMSClientConfig, "region">;
   /** How long a branch key encrypts, and stays unwrapped for decryption, in milliseconds. */
   cacheMaxAgeMs?: number;
   /** How many messages one branch key may encrypt before a new one is generated. */
@@ -90,6 +95,7 @@ export class PayloadCipher implements PayloadCipherPort {
   constructor({
     keyArn,
     kmsClient,
+    kmsClientConfig,
     cacheMaxAgeMs = 5 * 60_000,
     maxMessagesPerKey = 10_000,
     cacheCapacity = 1_000,
@@ -98,7 +104,7 @@ export class PayloadCipher implements PayloadCipherPort {
     const region = KEY_ARN.exec(keyArn)?.[1];
     if (region === undefined) throw new Error(`PayloadCipher needs a KMS key ARN, got '${keyArn}'`);
     this.#keyring = new BranchKeyring({
-      kms: this.#branchKeyKms(kmsClient ?? new KMSClient({ region }), keyArn),
+      kms: this.#branchKeyKms(kmsClient ?? new KMSClient({ ...kmsClientConfig, region }), keyArn),
       maxAgeMs: cacheMaxAgeMs,
       maxMessagesPerKey,
       capacity: cacheCapacity,

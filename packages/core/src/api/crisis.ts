@@ -62,10 +62,20 @@ export const EmergencyContactsRequestSchema = z.strictObject({
 });
 export type EmergencyContactsRequest = z.infer<typeof EmergencyContactsRequestSchema>;
 
+/**
+ * Present and `true` only on an answer served while storage was failing (SPEC.md §5): the
+ * hotline is there, the rest is whatever could be read, and a write was kept to be applied
+ * once storage is back. Devices keep their own copy until the change reaches their feed.
+ */
+export const DegradedSchema = z.literal(true).optional()
+  .describe("true when storage was failing: the hotline is served, crisis data is what could be read, and a write is applied once storage is back");
+
 /** Answer to the synchronous crisis-priority writes (safety plan, contacts). */
 export const CrisisWriteResponseSchema = z.object({
   entityType: z.enum(["safety_plan", "emergency_contacts"]),
-  version: z.number().int().positive(),
+  /** Absent only on a degraded answer: the write is kept and gets its version when it lands. */
+  version: z.number().int().positive().optional(),
+  degraded: DegradedSchema,
   priority: z.literal(10),
   updatedAt: DateTimeSchema,
 });
@@ -101,8 +111,9 @@ export const CrisisResourcesResponseSchema = z.object({
   safetyPlan: SafetyPlanSchema.nullable(),
   emergencyContacts: z.array(EmergencyContactSchema),
   crisisMode: CrisisModeStateSchema,
+  degraded: DegradedSchema,
 });
 export type CrisisResourcesResponse = z.infer<typeof CrisisResourcesResponseSchema>;
 
-export const CrisisResolveResponseSchema = z.object({ crisisMode: CrisisModeStateSchema });
+export const CrisisResolveResponseSchema = z.object({ crisisMode: CrisisModeStateSchema, degraded: DegradedSchema });
 export type CrisisResolveResponse = z.infer<typeof CrisisResolveResponseSchema>;

@@ -1,3 +1,5 @@
 export * from "./state.js";
 export * from "./resources.js";
 export * from "./ops.js";
+export * from "./degraded.js";
+export * from "./fairness.js";

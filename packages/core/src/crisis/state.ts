@@ -62,6 +62,16 @@ export function activateCrisis(current: CrisisState, activation: CrisisActivatio
   };
 }
 
+/**
+ * Whether an activation changes nothing: crisis mode is already on at the same or a higher
+ * level and the activating device is already flagged. Such a repeat (a device retrying, five
+ * devices pressing at once) is answered from the stored state without a write, so a burst
+ * costs reads, not contended transactions.
+ */
+export function isRepeatActivation(current: CrisisState, activation: CrisisActivation, deviceFlagged: boolean): boolean {
+  return current.active && current.level !== null && deviceFlagged && higherLevel(current.level, activation.level) === current.level;
+}
+
 /** Leaves crisis mode from any device; resolving an inactive state is harmless and stays inactive. */
 export function resolveCrisis(_current: CrisisState, deviceId: string, now: Date): CrisisState {
   return { ...INACTIVE_CRISIS_STATE, deviceId, resolvedAt: now.toISOString() };
