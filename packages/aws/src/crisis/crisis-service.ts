@@ -23,7 +23,7 @@ import type { CrisisActivateRequest, CrisisModeState, CrisisResourcesResponse, E
 import { EmergencyContactsRequestSchema, SafetyPlanSchema } from "@paysync/core/api/crisis";
 import { parseCrisisOp, type CrisisOpInput, type CrisisOpResult, type CrisisOps } from "@paysync/core/crisis/ops";
 import { isCrisisStorageFault } from "@paysync/core/crisis/degraded";
-import { KeyedGate } from "@paysync/core/crisis/fairness";
+import { KeyedCoalescer, KeyedGate } from "@paysync/core/crisis/fairness";
 import { composeResources } from "@paysync/core/crisis/resources";
 import {
   activateCrisis, CRISIS_SINGLETON_ID, crisisModeOf, CrisisStateSchema, crisisStateIntent,
@@ -116,6 +116,12 @@ export class CrisisService implements CrisisOps {
    */
   private readonly writesPerUser = new KeyedGate(1);
   private readonly readsPerUser = new KeyedGate(4);
+  /**
+   * A burst of one user's activations shares its reads: most calls of a burst are repeats,
+   * answered from one read of the devices and the state without waiting for the write gate.
+   */
+  private readonly activationViews = new KeyedCoalescer((userKey: string) => this.activationView(userKey));
+  private readonly supportReads = new KeyedCoalescer((userKey: string) => this.supportData(userKey));
 
   constructor(ports: CrisisPorts) {
     this.feed = ports.feed;
@@ -132,7 +138,9 @@ export class CrisisService implements CrisisOps {
    * without a write. When storage fails the activation is deferred and the answer is degraded.
    */
   async activate(userKey: string, request: CrisisActivateRequest, now = new Date()): Promise<MaybeDegraded<CrisisResourcesResponse>> {
-    const support = this.readsPerUser.run(userKey, () => this.supportData(userKey));
+    const support = this.supportReads.get(userKey);
+    const repeat = await this.repeatActivation(userKey, request);
+    if (repeat) return this.answerWith(repeat, await support);
     return this.writesPerUser.run(userKey, async () => {
       try {
         const state = await this.retrying(async () => {
@@ -357,6 +365,28 @@ export class CrisisService implements CrisisOps {
 
   private stateWrite(current: StoredEntity | undefined, next: CrisisState, device: DeviceRecord, cause: string, now: Date, clientTime?: string): PlannedWrite {
     return { current, write: this.writeOf("crisis_state", CRISIS_SINGLETON_ID, "upsert", next, 10, device, cause, now, clientTime) };
+  }
+
+  private async activationView(userKey: string): Promise<{ devices: DeviceRecord[]; state: CrisisState }> {
+    const [devices, current] = await Promise.all([this.devices.list(userKey), this.stateEntity(userKey)]);
+    return { devices, state: await this.stateOf(userKey, current) };
+  }
+
+  /**
+   * The stored state when this activation would change nothing (crisis mode on at the same or a
+   * higher level, this device flagged), from a read that began after the call arrived. A read
+   * that fails says nothing: the write path decides, and defers when storage is down.
+   */
+  private async repeatActivation(userKey: string, request: CrisisActivateRequest): Promise<CrisisState | undefined> {
+    let view: { devices: DeviceRecord[]; state: CrisisState };
+    try {
+      view = await this.activationViews.get(userKey);
+    } catch (error) {
+      if (isCrisisStorageFault(error)) return undefined;
+      throw error;
+    }
+    const device = ownDevice(view.devices, request.deviceId);
+    return isRepeatActivation(view.state, request, device.crisisMode) ? view.state : undefined;
   }
 
   private stateEntity(userKey: string): Promise<StoredEntity | undefined> {

@@ -34,3 +34,45 @@ export class KeyedGate {
     return this.running.size;
   }
 }
+
+/**
+ * Coalesces one key's concurrent reads. A caller joins a read that has not started yet, or
+ * schedules one that starts when the running read ends: every caller gets a read that began
+ * after it arrived (never an older answer), and a burst of N callers of one key costs about
+ * two reads instead of N. Errors reach every caller of that read.
+ *
+ * @example
+ * const views = new KeyedCoalescer((userKey) => readCrisisView(userKey));
+ * const view = await views.get(userKey);
+ */
+export class KeyedCoalescer<T> {
+  private readonly slots = new Map<string, { running?: Promise<T>; queued?: Promise<T> }>();
+
+  constructor(private readonly read: (key: string) => Promise<T>) {}
+
+  get(key: string): Promise<T> {
+    const slot = this.slots.get(key) ?? {};
+    this.slots.set(key, slot);
+    if (slot.queued) return slot.queued;
+    const previous = slot.running;
+    const mine: Promise<T> = (async () => {
+      await (previous ? previous.then(() => undefined, () => undefined) : Promise.resolve());
+      // Started: callers arriving from now on need a read of their own.
+      if (slot.queued === mine) slot.queued = undefined;
+      slot.running = mine;
+      try {
+        return await this.read(key);
+      } finally {
+        if (slot.running === mine && slot.queued === undefined && this.slots.get(key) === slot) this.slots.delete(key);
+      }
+    })();
+    if (previous) slot.queued = mine;
+    else slot.running = mine;
+    return mine;
+  }
+
+  /** Keys with a read running or queued (for tests). */
+  get size(): number {
+    return this.slots.size;
+  }
+}
