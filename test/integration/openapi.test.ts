@@ -35,6 +35,24 @@ describe("the OpenAPI document", () => {
     expect(operation?.security).toEqual(auth ? [{ bearer: [] }] : []);
   });
 
+  it.each(ROUTES.map((r) => [r.route, r.auth] as const))("%s documents the gateway's refusals and the faults with ErrorBody", (route, auth) => {
+    // Prepare
+    const [method = "", path = ""] = route.split(" ");
+
+    // Act
+    const responses = document.paths[path]?.[method.toLowerCase()]?.responses as Record<string, any>;
+
+    // Assess
+    for (const status of [...(auth ? [401] : []), 404, 405, 413, 429, 500, 503, 504]) {
+      expect(responses[String(status)]?.content?.["application/json"]?.schema, `${route} ${status}`).toEqual({ $ref: "#/components/schemas/ErrorBody" });
+    }
+  });
+
+  it("states its license", () => {
+    // Assess
+    expect((document.info as { license?: { name?: string } }).license?.name).toBeTruthy();
+  });
+
   it("is served at /openapi.json and committed to docs/ as generated", async () => {
     // Act
     const served = await rt.request("GET", "/openapi.json");
@@ -42,7 +60,9 @@ describe("the OpenAPI document", () => {
 
     // Assess
     expect(served.status).toBe(200);
-    expect(served.json).toEqual(document);
+    // The served copy names the port it is served from; the committed one the default address.
+    expect(served.json).toEqual(buildOpenApiDocument(rt.baseUrl));
+    expect(served.json.servers).toEqual([expect.objectContaining({ url: rt.baseUrl })]);
     expect(committed, "docs/openapi.json is stale: run npm run openapi").toEqual(document);
   });
 

@@ -1,5 +1,5 @@
 import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
-import { QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { GetCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import type { Device, DeviceRegistrationRequest } from "@paysync/core/api";
 import { ConflictError, NotFoundError } from "@paysync/core/errors";
 import type { DeviceRecord, DeviceStore, StoreWrite } from "@paysync/core/ports";
@@ -7,7 +7,7 @@ import type { LastPull } from "@paysync/core/sync/bootstrap";
 import { documentClient } from "../base/clients.js";
 import { logger } from "../base/observability.js";
 import { DEVICE_PREFIX, deviceCountKey, deviceKey, feedCounterKey, userPartition } from "./keys.js";
-import { cancellationCodes, toStoreWrite, transactWrite } from "./transactions.js";
+import { cancellationCodes, toStoreWrite, transactWrite, type TransactItem } from "./transactions.js";
 
 export type { DeviceRecord };
 
@@ -19,6 +19,61 @@ const TOUCH_INTERVAL_MS = 60_000;
  * (at most 100 items), so the number of devices is bounded well below that.
  */
 export const MAX_DEVICES_PER_USER = 20;
+
+/** Parallel registrations each make progress (one commits per round), so a few rounds suffice. */
+const MAX_REGISTRATION_ATTEMPTS = 25;
+
+/** What a registration changes about which device is primary, or `undefined` when nothing. */
+interface PrimaryChange {
+  /** The name the count item must still hold (`undefined`: none) for the change to commit. */
+  expected: string | undefined;
+  /** The name it gets (`null`: none). */
+  next: string | null;
+  /** Devices to set non-primary in the same transaction. */
+  demote: string[];
+}
+
+function primaryChange(device: DeviceRecord, devices: DeviceRecord[], current: string | undefined): PrimaryChange | undefined {
+  if (device.primary) {
+    // Every other device flagged primary, not only the named one: data from before the rule
+    // may have several.
+    const demote = devices.filter((d) => d.primary && d.deviceId !== device.deviceId).map((d) => d.deviceId);
+    if (current === device.deviceId && demote.length === 0) return undefined;
+    return { expected: current, next: device.deviceId, demote };
+  }
+  return current === device.deviceId ? { expected: current, next: null, demote: [] } : undefined;
+}
+
+/** The count item's update: the cap for a new device, the primary's name when it changes, each conditional. */
+function countItemUpdate(newDevice: boolean, primary: PrimaryChange | undefined, deviceId: string) {
+  const set: string[] = [];
+  const conditions: string[] = [];
+  const values: Record<string, unknown> = {};
+  let expression = "";
+  if (newDevice) {
+    expression = "ADD devices :one";
+    conditions.push("(attribute_not_exists(devices) OR devices < :max)");
+    Object.assign(values, { ":one": 1, ":max": MAX_DEVICES_PER_USER });
+  }
+  if (primary) {
+    if (primary.expected === undefined) conditions.push("attribute_not_exists(primaryDeviceId)");
+    else {
+      conditions.push("primaryDeviceId = :was");
+      values[":was"] = primary.expected;
+    }
+    if (primary.next === null) expression = `${expression} REMOVE primaryDeviceId`;
+    else {
+      set.push("primaryDeviceId = :me");
+      values[":me"] = deviceId;
+    }
+  }
+  if (set.length > 0) expression = `${expression} SET ${set.join(", ")}`;
+  return {
+    UpdateExpression: expression.trim(),
+    ConditionExpression: conditions.join(" AND "),
+    ...(Object.keys(values).length > 0 ? { ExpressionAttributeValues: values } : {}),
+  };
+}
 
 function toDevice(item: Record<string, unknown>, nowMs = Date.now()): DeviceRecord {
   const until = item.activeSessionUntil as number | undefined;
@@ -50,9 +105,20 @@ export class DeviceRepository implements DeviceStore {
   /**
    * Registers (or re-registers) a device. Re-registering updates only what registration owns
    * (platform, app version, primary, last seen): crisis mode and sessions are left as they are.
+   *
+   * At most one device of a user is primary (device priority in conflicts counts it): a device
+   * registered with `primary: true` demotes the previous primary in the same transaction. The
+   * user's device-count item names the primary (`primaryDeviceId`) and every change of primary
+   * is conditional on the name read, so of parallel registrations the last to commit is primary
+   * and no two ever are.
    */
-  async register(userKey: string, request: DeviceRegistrationRequest, now = new Date()): Promise<{ device: DeviceRecord; created: boolean }> {
-    const existing = (await this.list(userKey)).find((d) => d.deviceId === request.deviceId);
+  async register(userKey: string, request: DeviceRegistrationRequest, now = new Date(), attempt = 1): Promise<{ device: DeviceRecord; created: boolean }> {
+    if (attempt > MAX_REGISTRATION_ATTEMPTS) {
+      throw new ConflictError("Other registrations of this user's devices keep changing them; retry shortly");
+    }
+    const retry = () => this.register(userKey, request, now, attempt + 1);
+    const [devices, roster] = await Promise.all([this.list(userKey), this.roster(userKey)]);
+    const existing = devices.find((d) => d.deviceId === request.deviceId);
     const nowIso = now.toISOString();
     const device: DeviceRecord = {
       deviceId: request.deviceId,
@@ -77,57 +143,63 @@ export class DeviceRepository implements DeviceStore {
         ...(device.appVersion === null ? {} : { ":appVersion": device.appVersion }),
       } as Record<string, unknown>,
     };
-    if (existing) {
+    const primary = primaryChange(device, devices, roster.primaryDeviceId);
+    if (existing && !primary) {
       try {
         await documentClient().send(new UpdateCommand({ ...update, ConditionExpression: "attribute_exists(pk)" }));
         return { device, created: false };
       } catch (error) {
         // Removed meanwhile: register it as new.
         if (!(error instanceof ConditionalCheckFailedException)) throw error;
-        return this.register(userKey, request, now);
+        return retry();
       }
     }
-    // A new device takes one of the user's slots in the same transaction that creates it, and
-    // advances the user's feed counter (`devicesAt`): a writer whose fan-out was read before
-    // fails its counter condition and reads the devices again, so no commit after this one
-    // misses the new device (its bootstrap relies on that).
+    // The count item carries the device cap (new devices) and the primary's name (changes of
+    // primary): one update of it, since a transaction touches an item once.
+    const countUpdate = countItemUpdate(existing === undefined, primary, device.deviceId);
+    const demotions = (primary?.demote ?? []).map((deviceId): TransactItem => ({
+      Update: {
+        TableName: this.table, Key: deviceKey(userKey, deviceId),
+        UpdateExpression: "SET #primary = :false", ConditionExpression: "attribute_exists(pk)",
+        ExpressionAttributeNames: { "#primary": "primary" }, ExpressionAttributeValues: { ":false": false },
+      },
+    }));
+    // A new device also advances the user's feed counter (`devicesAt`): a writer whose fan-out
+    // was read before fails its counter condition and reads the devices again, so no commit
+    // after this one misses the new device (its bootstrap relies on that).
+    const items: TransactItem[] = [
+      { Update: { TableName: this.table, Key: deviceCountKey(userKey), ...countUpdate } },
+      { Update: { ...update, ConditionExpression: existing ? "attribute_exists(pk)" : "attribute_not_exists(pk)" } },
+      ...(existing ? [] : [{
+        Update: {
+          TableName: this.table,
+          Key: feedCounterKey(userKey),
+          UpdateExpression: "SET seq = if_not_exists(seq, :zero) + :one, devicesAt = if_not_exists(seq, :zero) + :one",
+          ExpressionAttributeValues: { ":zero": 0, ":one": 1 },
+        },
+      }]),
+      ...demotions,
+    ];
     try {
-      await transactWrite([
-          {
-            Update: {
-              TableName: this.table,
-              Key: deviceCountKey(userKey),
-              UpdateExpression: "ADD devices :one",
-              ConditionExpression: "attribute_not_exists(devices) OR devices < :max",
-              ExpressionAttributeValues: { ":one": 1, ":max": MAX_DEVICES_PER_USER },
-            },
-          },
-          {
-            Update: {
-              ...update,
-              ConditionExpression: "attribute_not_exists(pk)",
-              ExpressionAttributeValues: { ...update.ExpressionAttributeValues },
-            },
-          },
-          {
-            Update: {
-              TableName: this.table,
-              Key: feedCounterKey(userKey),
-              UpdateExpression: "SET seq = if_not_exists(seq, :zero) + :one, devicesAt = if_not_exists(seq, :zero) + :one",
-              ExpressionAttributeValues: { ":zero": 0, ":one": 1 },
-            },
-          },
-      ]);
+      await transactWrite(items);
     } catch (error) {
-      const reasons = cancellationCodes(error) ?? [];
-      // Created meanwhile, or a writer committing on the counter at the same moment: start over.
-      if (reasons[1] === "ConditionalCheckFailed" || reasons.includes("TransactionConflict")) return this.register(userKey, request, now);
-      if (reasons[0] === "ConditionalCheckFailed") {
+      const reasons = cancellationCodes(error);
+      if (reasons === undefined) throw error;
+      // The cap is full only if it still is on a fresh read; anything else changed meanwhile
+      // (the primary, the device created or removed, a writer on the counter): start over.
+      if (!existing && reasons[0] === "ConditionalCheckFailed" && (await this.roster(userKey)).devices >= MAX_DEVICES_PER_USER) {
         throw new ConflictError(`A user can register at most ${MAX_DEVICES_PER_USER} devices; remove one first`, { limit: MAX_DEVICES_PER_USER });
       }
+      if (reasons.some((code) => code === "ConditionalCheckFailed" || code === "TransactionConflict")) return retry();
       throw error;
     }
-    return { device, created: true };
+    return { device, created: existing === undefined };
+  }
+
+  /** The user's device-count item: how many devices, and which is primary. */
+  private async roster(userKey: string): Promise<{ devices: number; primaryDeviceId: string | undefined }> {
+    const { Item } = await documentClient().send(new GetCommand({ TableName: this.table, Key: deviceCountKey(userKey), ConsistentRead: true }));
+    return { devices: (Item?.devices as number | undefined) ?? 0, primaryDeviceId: Item?.primaryDeviceId as string | undefined };
   }
 
   async list(userKey: string): Promise<DeviceRecord[]> {

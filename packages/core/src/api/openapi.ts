@@ -18,7 +18,17 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
   413: "Payload too large", 426: "`protocol_unsupported`: the `X-Paysync-Protocol` version is outside `error.details.supported` ({min, max})",
   429: "Limit exceeded (`Retry-After`, the limit in `error.details.limit`)",
   503: "A dependency is unavailable; retry",
+  405: "`method_not_allowed`: the path exists but not with this method (`Allow` lists its methods)",
+  431: "`headers_too_large`: the request's headers exceed 10 KiB",
+  500: "`internal_error`: the service failed; nothing of the cause is said",
+  504: "`timeout`: the function did not answer within the integration timeout; retry",
 };
+
+/**
+ * What any operation may answer whatever it does: the gateway's own refusals and the service's
+ * faults (in AWS, API Gateway's own answers among them have a `{message}` body: docs/SECURITY.md).
+ */
+const EVERY_OPERATION_ERRORS = [404, 405, 413, 429, 431, 500, 503, 504];
 
 const protocolHeader = (everyVersion: boolean) => ({
   name: "X-Paysync-Protocol", in: "header", required: false,
@@ -52,6 +62,25 @@ function componentSchema(name: ApiSchemaName): Record<string, unknown> {
 
 const ref = (name: ApiSchemaName) => ({ $ref: `#/components/schemas/${name}` });
 
+/**
+ * The Stripe webhook's request is Stripe's, not a schema of ours: the raw bytes are what the
+ * signature covers, so the handler verifies them before it parses anything.
+ */
+const RAW_BODY_OPERATIONS: Record<string, { parameters: Record<string, unknown>[]; requestBody: Record<string, unknown> }> = {
+  "POST /webhooks/stripe": {
+    parameters: [{
+      name: "Stripe-Signature", in: "header", required: true,
+      description: "Stripe's `t=<unix time>,v1=<hex HMAC-SHA256>` over `<t>.<raw body>`; a timestamp more than 300 s old or in the future is refused (400)",
+      schema: { type: "string", minLength: 1 },
+    }],
+    requestBody: {
+      required: true,
+      description: "The Stripe event exactly as Stripe sent it: verified byte for byte against `Stripe-Signature`, so it must not be re-encoded",
+      content: { "application/json": { schema: { type: "object", required: ["id", "type"], properties: { id: { type: "string" }, type: { type: "string" } } } } },
+    },
+  },
+};
+
 function operationObject(op: ApiRoute): Record<string, unknown> {
   const [method = "", path = ""] = op.route.split(" ");
   const parameters: Record<string, unknown>[] = [...path.matchAll(/\{(\w+)\}/g)].map((m) => ({
@@ -61,13 +90,16 @@ function operationObject(op: ApiRoute): Record<string, unknown> {
   const everyVersion = answersEveryProtocol(op.route);
   if (op.auth) parameters.push(protocolHeader(everyVersion));
   for (const q of op.query ?? []) parameters.push({ name: q.name, in: "query", required: false, description: q.description, schema: q.schema });
+  const raw = RAW_BODY_OPERATIONS[op.route];
+  if (raw) parameters.push(...raw.parameters);
   const responses: Record<string, unknown> = {};
   for (const [status, schema] of Object.entries(op.responses)) {
     responses[status] = schema === null
       ? { description: status === "204" ? "No content" : "OK" }
       : { description: "OK", content: { "application/json": { schema: ref(schema) } } };
   }
-  for (const status of op.auth && !everyVersion ? [...op.errors, 426] : op.errors) {
+  const errors = new Set<number>([...op.errors, ...EVERY_OPERATION_ERRORS, ...(op.auth ? [401] : []), ...(op.auth && !everyVersion ? [426] : [])]);
+  for (const status of [...errors].sort((a, b) => a - b)) {
     responses[String(status)] = { description: ERROR_DESCRIPTIONS[status] ?? "Error", content: { "application/json": { schema: ref("ErrorBody") } } };
   }
   return {
@@ -76,11 +108,16 @@ function operationObject(op: ApiRoute): Record<string, unknown> {
     security: op.auth ? [{ bearer: [] }] : [],
     ...(parameters.length ? { parameters } : {}),
     ...(op.body ? { requestBody: { required: true, content: { "application/json": { schema: ref(op.body) } } } } : {}),
+    ...(raw ? { requestBody: raw.requestBody } : {}),
     responses,
   };
 }
 
-export function buildOpenApiDocument(): Record<string, unknown> & { paths: Record<string, Record<string, Record<string, unknown>>> } {
+/**
+ * The document; `serverUrl` is where it is served from (the running local port), else the
+ * default `npm start` address.
+ */
+export function buildOpenApiDocument(serverUrl = "http://127.0.0.1:3000"): Record<string, unknown> & { paths: Record<string, Record<string, Record<string, unknown>>> } {
   const paths: Record<string, Record<string, Record<string, unknown>>> = {};
   for (const op of API_ROUTES as readonly ApiRoute[]) {
     const [method = "", path = ""] = op.route.split(" ");
@@ -92,12 +129,13 @@ export function buildOpenApiDocument(): Record<string, unknown> & { paths: Recor
     openapi: "3.1.0",
     info: {
       title: "paysync device API", version: "1.0.0",
+      license: { name: "Proprietary" },
       description: "Tier-aware multi-device sync with an always-open crisis path. Devices send `X-Paysync-Protocol` "
         + `(supported ${SUPPORTED_PROTOCOL.min}..${SUPPORTED_PROTOCOL.max}, also stated by GET /health); the realtime WebSocket is described in \`x-paysync-realtime\`.`,
       "x-paysync-protocol": { header: PROTOCOL_HEADER, ...SUPPORTED_PROTOCOL, absentMeans: CURRENT_PROTOCOL },
     },
     "x-paysync-realtime": REALTIME_EXTENSION,
-    servers: [{ url: "http://127.0.0.1:3000", description: "local (npm start)" }],
+    servers: [{ url: serverUrl, description: "local (npm start)" }],
     paths,
     components: { schemas, securitySchemes: { bearer: { type: "http", scheme: "bearer", bearerFormat: "JWT" } } },
   };
