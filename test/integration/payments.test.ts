@@ -227,3 +227,20 @@ describe("Stripe events through the gateway", () => {
     expect(stored).toMatchObject({ tier: "premium", version: 1, entitlementVersion: 1 });
   });
 });
+
+describe("entitlements caching (SPEC 3.1)", () => {
+  it("a failed payment carries billingIssueDetectedAt and a validUntil within the grace period", async () => {
+    // Prepare
+    const c = customer();
+    await pay.deliver(c.link(), c.sub("customer.subscription.created", "active", 10, BASIC), c.invoice("invoice.payment_failed", 20, { price: BASIC }));
+    await pay.laneDrained();
+
+    // Act
+    const body = await pay.entitlements(c.userId);
+
+    // Assess
+    expect(body.tier).toBe("grace_period");
+    expect(body.billingIssueDetectedAt).toBe(new Date((c.t + 20) * 1000).toISOString());
+    expect(Date.parse(body.validUntil)).toBeLessThanOrEqual(Date.parse(body.graceEndsAt));
+  });
+});
