@@ -231,6 +231,8 @@ export class TransparentCipher implements PayloadCipher {
   async decrypt(ciphertext: string, expected: PayloadContext): Promise<unknown> {
     const { context, payload } = JSON.parse(Buffer.from(ciphertext, "base64").toString("utf8")) as { context: PayloadContext; payload: unknown };
     if (context.userKey !== expected.userKey || context.entityType !== expected.entityType) throw new Error("context mismatch");
+    // Like the real cipher: a record named on both sides must be the same record.
+    if (context.entityId !== undefined && expected.entityId !== undefined && context.entityId !== expected.entityId) throw new Error("context mismatch");
     return payload;
   }
 }

@@ -16,7 +16,7 @@ import {
 } from "@aws-sdk/client-kms";
 import { AlgorithmSuiteIdentifier, buildClient, CommitmentPolicy, KmsKeyringNode } from "@aws-crypto/client-node";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import { CiphertextRejected, EncryptionContextMismatch, PayloadCipher, type PayloadContext } from "@paysync/aws/crypto/envelope";
+import { CiphertextRejected, EncryptionContextMismatch, PAYLOAD_CONTEXT_SCHEMA, PayloadCipher, type PayloadContext } from "@paysync/aws/crypto/envelope";
 import { DependencyError } from "@paysync/core/errors";
 import { startLocalKms, type LocalKms } from "@paysync/local/kms-server";
 import { motoServerPath, startMotoServer } from "../helpers/kms.js";
@@ -83,6 +83,21 @@ function headerParts(ciphertextB64: string) {
     commitment,
     headerTag: commitment + 32,
   };
+}
+
+/** The encryption context serialised in a message's header: a count, then length-prefixed keys and values. */
+function contextOf(ciphertextB64: string): Record<string, string> {
+  const bytes = Buffer.from(ciphertextB64, "base64");
+  let at = headerParts(ciphertextB64).encryptionContext;
+  const text = () => {
+    const length = bytes.readUInt16BE(at);
+    const value = bytes.subarray(at + 2, at + 2 + length).toString("utf8");
+    at += 2 + length;
+    return value;
+  };
+  const count = bytes.readUInt16BE(at);
+  at += 2;
+  return Object.fromEntries(Array.from({ length: count }, () => [text(), text()]));
 }
 
 const ENTITY_TYPES = ["journal_entry", "mood_entry", "safety_plan", "checkin", "snapshot"];
@@ -162,6 +177,59 @@ describe("PayloadCipher on the local KMS endpoint", () => {
 
     // Assess
     await expect(reading).rejects.toBeInstanceOf(EncryptionContextMismatch);
+  });
+
+  describe("the binding to one record", () => {
+    const entityA: PayloadContext = { ...CONTEXT, entityId: "entry-a" };
+    const entityB: PayloadContext = { ...CONTEXT, entityId: "entry-b" };
+
+    it("a new write names the entity and the payload schema in its context", async () => {
+      // Prepare
+      const stored = await cipher.encrypt({ secret: MARKER }, entityA);
+
+      // Act
+      const context = contextOf(stored);
+
+      // Assess
+      expect(context).toStrictEqual({ ...entityA, schema: PAYLOAD_CONTEXT_SCHEMA });
+    });
+
+    it("a ciphertext moved onto another entity of the same user is refused", async () => {
+      // Prepare
+      const stored = await cipher.encrypt({ secret: MARKER }, entityA);
+
+      // Act
+      const reading = cipher.decrypt(stored, entityB);
+
+      // Assess
+      await expect(reading).rejects.toBeInstanceOf(EncryptionContextMismatch);
+      await expect(cipher.decrypt(stored, entityA)).resolves.toStrictEqual({ secret: MARKER });
+    });
+
+    it("a ciphertext written before the entity was bound still decrypts for its user and type", async () => {
+      // Prepare: the legacy binding, { userKey, entityType } only
+      const legacy = await cipher.encrypt({ secret: MARKER }, CONTEXT);
+
+      // Act
+      const decrypted = await cipher.decrypt(legacy, entityA);
+
+      // Assess
+      expect(decrypted).toStrictEqual({ secret: MARKER });
+      await expect(cipher.decrypt(legacy, { ...entityA, userKey: "uk_00000000" })).rejects.toBeInstanceOf(EncryptionContextMismatch);
+    });
+
+    it("once the migration is over, a legacy ciphertext is refused", async () => {
+      // Prepare
+      const legacy = await cipher.encrypt({ secret: MARKER }, CONTEXT);
+      const strict = new PayloadCipher({ keyArn, kmsClient: client, acceptLegacyContext: false });
+
+      // Act
+      const reading = strict.decrypt(legacy, entityA);
+
+      // Assess
+      await expect(reading).rejects.toBeInstanceOf(EncryptionContextMismatch);
+      await expect(strict.decrypt(await cipher.encrypt({ secret: MARKER }, entityA), entityA)).resolves.toStrictEqual({ secret: MARKER });
+    });
   });
 
   it.each([

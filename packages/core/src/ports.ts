@@ -324,11 +324,17 @@ export interface AuditSink {
   append(entry: AuditRecord): Promise<void>;
 }
 
-/** What a payload's encryption binds it to. */
+/** What a payload's encryption binds it to: one record of one user, not just any of their payloads. */
 export interface PayloadContext {
   /** The pseudonymous user key (never a raw user id). */
   userKey: string;
   entityType: string;
+  /**
+   * The entity's id (the session id of a handoff snapshot; the entity type of a server entity).
+   * Every service names it; a writer without it writes the legacy `{ userKey, entityType }`
+   * binding, and a reader without it accepts any entity of that user and type.
+   */
+  entityId?: string;
 }
 
 export interface PayloadCipher {

@@ -43,7 +43,7 @@ export class CrisisEntities {
   /** The decrypted payload, or `undefined` for a missing or deleted entity. */
   async payloadOf(userKey: string, entityType: string, entity: StoredEntity | undefined): Promise<unknown> {
     if (!entity || entity.action === "delete" || entity.payloadCipher === null) return undefined;
-    return this.cipher.decrypt(entity.payloadCipher, { userKey, entityType });
+    return this.cipher.decrypt(entity.payloadCipher, { userKey, entityType, entityId: entity.entityId });
   }
 
   /**
@@ -98,7 +98,7 @@ export class CrisisEntities {
     const version = (current?.version ?? 0) + 1;
     const payloadCipher = write.action === "delete"
       ? null
-      : await this.cipher.encrypt(write.payload, { userKey, entityType: write.entityType });
+      : await this.cipher.encrypt(write.payload, { userKey, entityType: write.entityType, entityId: write.entityId });
     // Built per commit attempt: the entity records the commit sequence of its change.
     const writes = (commitSeq: number) => [
       this.store.entityWrite(userKey, {

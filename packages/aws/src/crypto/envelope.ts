@@ -3,14 +3,23 @@
  *
  * A payload is serialised to JSON, gzip-compressed, then encrypted with the AWS Encryption SDK
  * under the unsigned committing suite (AES-256-GCM, HKDF-SHA512, key commitment; no ECDSA
- * signature to compute or verify). The encryption context `{ userKey, entityType }` is
- * authenticated by the message, binds its data key (below), and is checked on decrypt against
- * what the caller expects: the SDK itself does not compare it to anything.
+ * signature to compute or verify). The encryption context `{ userKey, entityType, entityId,
+ * schema }` is authenticated by the message, binds its data key (below), and is checked on
+ * decrypt against what the caller expects: the SDK itself does not compare it to anything. So a
+ * ciphertext copied onto another record — another user's, or another entity of the same user —
+ * is refused, not returned.
+ *
+ * ## Migration from `{ userKey, entityType }`
+ * Messages written before the binding named the entity carry only `{ userKey, entityType }`.
+ * Readers accept that legacy context (exactly those two keys, for the expected user and type)
+ * while `acceptLegacyContext` is on; such a message can still be moved between entities of one
+ * type of one user, which is why new writes always carry `entityId`. Once every stored payload
+ * has been rewritten, turn it off (docs/SECURITY.md).
  *
  * ## Keys: a branch-key hierarchy (see branch-keyring.ts)
  * Every message has its own random data key. That data key is wrapped with AES-256-GCM under a
  * *branch key*, with the message's encryption context as additional authenticated data, so it
- * unwraps only for the same `{ userKey, entityType }`. The branch key is a 32-byte key from KMS
+ * unwraps only for the same context. The branch key is a 32-byte key from KMS
  * `GenerateDataKey` under `keyArn` and the fixed KMS encryption context
  * `{ purpose: "paysync-branch-key" }`; its KMS-wrapped form is written into each message, so any
  * instance allowed to call kms:Decrypt on `keyArn` can read any message.
@@ -50,7 +59,15 @@ export interface PayloadCipherOptions {
   cacheCapacity?: number;
   /** Upper bound on a decompressed payload, against decompression bombs. */
   maxPlaintextBytes?: number;
+  /** Whether messages bound only to `{ userKey, entityType }` (written before `entityId` was bound) are still read. */
+  acceptLegacyContext?: boolean;
 }
+
+/**
+ * The schema tag of the encryption context of new writes: which binding (and payload encoding,
+ * JSON → gzip) the message follows, so a later change of either is told apart from this one.
+ */
+export const PAYLOAD_CONTEXT_SCHEMA = "paysync.payload.v2";
 
 /** A stored payload's encryption context is not the one its reader expected: never return it. */
 export class EncryptionContextMismatch extends PaysyncError {
@@ -84,12 +101,13 @@ const { encrypt, decrypt } = buildClient({
  *
  * @example
  * const cipher = new PayloadCipher({ keyArn });
- * const stored = await cipher.encrypt({ mood: 3 }, { userKey, entityType: "mood_entry" });
- * const entry = await cipher.decrypt(stored, { userKey, entityType: "mood_entry" });
+ * const stored = await cipher.encrypt({ mood: 3 }, { userKey, entityType: "mood_entry", entityId });
+ * const entry = await cipher.decrypt(stored, { userKey, entityType: "mood_entry", entityId });
  */
 export class PayloadCipher implements PayloadCipherPort {
   readonly #keyring: BranchKeyring;
   readonly #maxPlaintextBytes: number;
+  readonly #acceptLegacyContext: boolean;
   #kmsCalls = 0;
 
   constructor({
@@ -100,6 +118,7 @@ export class PayloadCipher implements PayloadCipherPort {
     maxMessagesPerKey = 10_000,
     cacheCapacity = 1_000,
     maxPlaintextBytes = 16 * 1024 * 1024,
+    acceptLegacyContext = true,
   }: PayloadCipherOptions) {
     const region = KEY_ARN.exec(keyArn)?.[1];
     if (region === undefined) throw new Error(`PayloadCipher needs a KMS key ARN, got '${keyArn}'`);
@@ -110,6 +129,7 @@ export class PayloadCipher implements PayloadCipherPort {
       capacity: cacheCapacity,
     });
     this.#maxPlaintextBytes = maxPlaintextBytes;
+    this.#acceptLegacyContext = acceptLegacyContext;
   }
 
   /** JSON → gzip → encrypt → base64. */
@@ -135,12 +155,22 @@ export class PayloadCipher implements PayloadCipherPort {
     } catch (error) {
       throw kmsFailureIn(error) ? dependencyError("KMS could not unwrap the branch key", error) : new CiphertextRejected(error);
     }
-    if (!sameBinding(opened.messageHeader.encryptionContext, binding)) throw new EncryptionContextMismatch(expected);
+    if (!this.#binds(opened.messageHeader.encryptionContext, binding)) throw new EncryptionContextMismatch(expected);
     try {
       return JSON.parse(gunzipSync(opened.plaintext, { maxOutputLength: this.#maxPlaintextBytes }).toString("utf8"));
     } catch (error) {
       throw new CiphertextRejected(error);
     }
+  }
+
+  /** Whether a message's context is the expected binding (or, while migrating, its legacy form). */
+  #binds(actual: Readonly<Record<string, string>>, binding: Record<string, string>): boolean {
+    const legacy = { userKey: binding.userKey!, entityType: binding.entityType! };
+    if (this.#acceptLegacyContext && sameBinding(actual, legacy)) return true;
+    if (binding.entityId !== undefined) return sameBinding(actual, binding);
+    // A reader that does not name the entity: any entity of this user and type, under this schema.
+    return actual.schema === PAYLOAD_CONTEXT_SCHEMA && typeof actual.entityId === "string" &&
+      sameBinding(actual, { ...legacy, entityId: actual.entityId, schema: PAYLOAD_CONTEXT_SCHEMA });
   }
 
   /** KMS requests made by this cipher so far (for tests and benchmarks). */
@@ -174,9 +204,12 @@ export class PayloadCipher implements PayloadCipherPort {
   }
 }
 
-function bindingOf({ userKey, entityType }: PayloadContext): Record<keyof PayloadContext, string> {
+/** The context a message is written with: the record's binding, or the legacy one when no entity is named. */
+function bindingOf({ userKey, entityType, entityId }: PayloadContext): Record<string, string> {
   if (!userKey || !entityType) throw new TypeError("userKey and entityType are required");
-  return { userKey, entityType };
+  if (entityId === undefined) return { userKey, entityType };
+  if (!entityId) throw new TypeError("entityId must not be empty");
+  return { userKey, entityType, entityId, schema: PAYLOAD_CONTEXT_SCHEMA };
 }
 
 /** Exactly the expected keys and values: nothing missing, nothing extra. */

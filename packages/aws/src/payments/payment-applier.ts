@@ -129,7 +129,7 @@ export class PaymentApplier {
       entityId: entityType,
       version,
       action: "upsert" as const,
-      payloadCipher: await cipher.encrypt(payload, { userKey, entityType }),
+      payloadCipher: await cipher.encrypt(payload, { userKey, entityType, entityId: entityType }),
       priority: CLASS_PRIORITY[entityType],
       originDeviceId: SERVER_ORIGIN,
     })));

@@ -58,7 +58,7 @@ export class ConflictService {
     const { incoming } = conflict;
     const takeIncoming = request.resolution === "take_incoming";
     const action = takeIncoming ? incoming.action : "upsert";
-    const cipherText = takeIncoming ? incoming.payloadCipher : await this.ports.cipher.encrypt(request.payload, { userKey, entityType });
+    const cipherText = takeIncoming ? incoming.payloadCipher : await this.ports.cipher.encrypt(request.payload, { userKey, entityType, entityId });
     const result = await this.ports.applier.apply({
       v: 1, userKey, deviceId: resolverDeviceId ?? "server", devicePriority: RESOLUTION_DEVICE_PRIORITY,
       opId: resolutionOpId(conflictId), entityType, entityId, action, baseVersion: current?.version ?? 0,
@@ -76,9 +76,9 @@ export class ConflictService {
     return answer(result.version ?? 0);
   }
 
-  private async payload(userKey: string, entityType: string, action: string | undefined, cipherText: string | null | undefined): Promise<Conflict["current"]["payload"]> {
+  private async payload(userKey: string, entityType: string, entityId: string, action: string | undefined, cipherText: string | null | undefined): Promise<Conflict["current"]["payload"]> {
     if (action === "delete" || typeof cipherText !== "string") return null;
-    return (await this.ports.cipher.decrypt(cipherText, { userKey, entityType })) as Conflict["current"]["payload"];
+    return (await this.ports.cipher.decrypt(cipherText, { userKey, entityType, entityId })) as Conflict["current"]["payload"];
   }
 
   private async toWire(userKey: string, conflict: OpenConflict): Promise<Conflict> {
@@ -92,7 +92,7 @@ export class ConflictService {
       entityId: conflict.entityId,
       current: {
         version: current?.version ?? conflict.currentVersion,
-        payload: await this.payload(userKey, entityType, current?.action, current?.payloadCipher),
+        payload: await this.payload(userKey, entityType, conflict.entityId, current?.action, current?.payloadCipher),
         deviceId: origin === undefined || origin === "server" ? null : origin,
         clientTime: current?.clientTime || conflict.createdAt,
       },
@@ -100,7 +100,7 @@ export class ConflictService {
         opId: conflict.conflictId,
         baseVersion: incoming.baseVersion,
         action: incoming.action,
-        payload: await this.payload(userKey, entityType, incoming.action, incoming.payloadCipher),
+        payload: await this.payload(userKey, entityType, conflict.entityId, incoming.action, incoming.payloadCipher),
         deviceId: incoming.originDeviceId,
         clientTime: incoming.clientTime,
       },

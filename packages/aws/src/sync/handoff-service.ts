@@ -41,7 +41,7 @@ export class HandoffService {
     if (!from || !to) throw new NotFoundError("Device not found");
     const ceiling = await this.ports.limits.chargeSessionUse(userKey, [{ entityType: ENTITY_TYPE, entityId: sessionId, ops: 1, bytes: jsonByteLength(request.snapshot) }], now);
     if (!ceiling.ok) throw ceiling.error;
-    const payloadCipherText = await cipher.encrypt(request.snapshot, { userKey, entityType: ENTITY_TYPE });
+    const payloadCipherText = await cipher.encrypt(request.snapshot, { userKey, entityType: ENTITY_TYPE, entityId: sessionId });
     const extraWrites = [
       devices.sessionWrite(userKey, to.deviceId, sessionId, now.getTime() + ACTIVE_SESSION_WINDOW_MS),
       devices.sessionWrite(userKey, from.deviceId, null),

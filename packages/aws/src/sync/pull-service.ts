@@ -153,7 +153,7 @@ export class PullService {
   }
 
   private async snapshotChange(userKey: string, entity: StoredEntity): Promise<Change> {
-    const payload = entity.payloadCipher === null ? null : await this.ports.cipher.decrypt(entity.payloadCipher, { userKey, entityType: entity.entityType });
+    const payload = entity.payloadCipher === null ? null : await this.ports.cipher.decrypt(entity.payloadCipher, { userKey, entityType: entity.entityType, entityId: entity.entityId });
     return {
       seq: entity.commitSeq,
       entityType: entity.entityType as Change["entityType"],
@@ -170,7 +170,7 @@ export class PullService {
   private async feedChange(userKey: string, change: StoredChange): Promise<Change> {
     const payload = change.action === "delete" || change.payloadCipher === null
       ? null
-      : await this.ports.cipher.decrypt(change.payloadCipher, { userKey, entityType: change.entityType });
+      : await this.ports.cipher.decrypt(change.payloadCipher, { userKey, entityType: change.entityType, entityId: change.entityId });
     return {
       seq: change.seq,
       entityType: change.entityType as Change["entityType"],

@@ -150,7 +150,7 @@ export class PushService {
       }, now.getTime()),
       opId: op.opId, entityType: op.entityType, entityId: op.entityId, action: op.action, baseVersion: op.baseVersion,
       clientTime: p.clientTime, priority: p.priority,
-      payloadCipher: op.action === "delete" || op.payload === undefined ? null : await this.ports.cipher.encrypt(op.payload, { userKey, entityType: op.entityType }),
+      payloadCipher: op.action === "delete" || op.payload === undefined ? null : await this.ports.cipher.encrypt(op.payload, { userKey, entityType: op.entityType, entityId: op.entityId }),
       conflictResolution: policy.conflictResolution, crossDeviceSync: policy.crossDeviceSync,
       pokeEveryChange: pokesEveryChange(policy), enqueuedAtMs: Date.now(), pendingSlot,
     };
