@@ -55,17 +55,19 @@ export class KeyedCoalescer<T> {
     this.slots.set(key, slot);
     if (slot.queued) return slot.queued;
     const previous = slot.running;
-    const mine: Promise<T> = (async () => {
+    const own: { read?: Promise<T> } = {};
+    own.read = (async () => {
       await (previous ? previous.then(() => undefined, () => undefined) : Promise.resolve());
       // Started: callers arriving from now on need a read of their own.
-      if (slot.queued === mine) slot.queued = undefined;
-      slot.running = mine;
+      if (slot.queued === own.read) slot.queued = undefined;
+      slot.running = own.read;
       try {
         return await this.read(key);
       } finally {
-        if (slot.running === mine && slot.queued === undefined && this.slots.get(key) === slot) this.slots.delete(key);
+        if (slot.running === own.read && slot.queued === undefined && this.slots.get(key) === slot) this.slots.delete(key);
       }
     })();
+    const mine = own.read;
     if (previous) slot.queued = mine;
     else slot.running = mine;
     return mine;
