@@ -91,7 +91,8 @@ export async function startDynamoDb(dir: string, log: (line: string) => void = (
     child.stderr?.on("data", (chunk: Buffer) => { output = (output + chunk.toString()).slice(-2_000); });
     child.stdout?.resume();
     try {
-      await waitForPort(port, 30_000, () => child.exitCode === null);
+      // The JVM takes over 30 s to listen on a busy machine (several test runs at once).
+      await waitForPort(port, 90_000, () => child.exitCode === null);
     } catch {
       await stopChild(child);
       throw new StartupError(`DynamoDB Local did not start: ${output.trim().split("\n").pop() ?? "no output"}`);
