@@ -126,6 +126,39 @@ describe("npx paysync against the running service", () => {
     expect(run.stdout).toContain(`${rt.baseUrl}/ops?token=${rt.secrets.adminToken}`);
   });
 
+  it("follows the README: a phone registered by hand, then step 4's commands in order", async () => {
+    // Prepare: the README's curl registers the user's phone under an id the CLI did not pick
+    const readmeUser = `cli-readme-${Date.now().toString(36)}`;
+    const phone = `handset-${randomBytes(6).toString("hex")}`;
+    const registered = await rt.request("POST", "/v1/devices", { token: await rt.token(readmeUser), body: { deviceId: phone, platform: "ios" } });
+    expect(registered.status).toBe(201);
+    const as = (...args: string[]) => [...args, "--user", readmeUser];
+
+    // Act
+    const activated = await ok(as("crisis", "activate", "--level", "imminent", "--json"));
+    const subscribed = await ok(as("stripe", "subscribe", "--tier", "basic"));
+    const failed = await ok(as("stripe", "fail"));
+    const entitlements = await ok(as("entitlements"));
+
+    // Assess
+    expect(JSON.parse(activated.stdout).crisisMode).toMatchObject({ active: true, level: "imminent" });
+    expect(subscribed.stdout).toContain(`user ${readmeUser}: tier basic (active)`);
+    expect(failed.stdout).toContain("grace_period");
+    expect(entitlements.stdout).toContain(`user ${readmeUser}: tier grace_period`);
+    const devices = await rt.request("GET", "/v1/devices", { token: await rt.token(readmeUser) });
+    expect((devices.json as { devices: Array<{ deviceId: string }> }).devices.map((d) => d.deviceId)).toEqual([phone]);
+  });
+
+  it("prints one command's help with <command> --help", async () => {
+    // Act
+    const run = await ok(["crisis", "--help"]);
+
+    // Assess
+    expect(run.stdout).toContain("crisis     activate [--level moderate|high|imminent]");
+    expect(run.stdout).not.toContain("stripe     subscribe");
+    expect(run.stdout).toContain("common: --user <id>");
+  });
+
   it.each([
     ["an unknown command", ["fly"], {}, 2, /unknown command fly/],
     ["a bad option value", ["assessment", "--answers", "9,9"], {}, 2, /an assessment is --instrument PHQ-9 with 9 --answers/],

@@ -25,7 +25,8 @@ entitlements                                            the user's tier, status 
 ops                                                     prints the dashboard URL (with the admin token)
 demo                                                    the walk-through: start here
 
-common: --user <id> (default demo-user)  --device <id> (default phone-<hash of user>)  --url <base URL>  --json  --help
+common: --user <id> (default demo-user)  --device <id> (default: the user's registered device, else phone-<hash of user>)
+        --url <base URL>  --json  --help  (npx paysync <command> --help: that command only)
 The service is found through $PAYSYNC_DATA_DIR/runtime.json (default .paysync/), written by npm start.`;
 
 const OPTIONS = {
@@ -56,6 +57,17 @@ const COMMANDS: Record<string, Runner> = {
   ops: (ctx) => commands.ops(ctx),
   demo: (ctx) => demo(ctx),
 };
+/** One command's lines of the usage, with the common options. */
+export function commandUsage(name: string): string {
+  const lines = USAGE.split("\n");
+  const own = lines.filter((line) => line.split(/\s+/)[0] === name);
+  const common = lines.slice(lines.findIndex((line) => line.startsWith("common:")));
+  return ["usage: npx paysync " + name + " …", "", ...own, "", ...common].join("\n");
+}
+
+/** Commands that act as one device; without --device they look up the user's own. */
+const AS_DEVICE = new Set(["devices", "push", "pull", "assessment", "crisis"]);
+
 /** Commands whose second word is a sub-command rather than an argument. */
 const WITH_SUBCOMMAND = new Set(["devices", "crisis", "stripe"]);
 
@@ -69,6 +81,10 @@ export async function main(argv: string[]): Promise<number> {
   }
   const { values, positionals } = parsed;
   const [name, ...rest] = positionals;
+  if (values.help && name !== undefined && COMMANDS[name]) {
+    console.log(commandUsage(name));
+    return 0;
+  }
   if (values.help || name === undefined || name === "help") {
     console.log(USAGE);
     return name === undefined && !values.help ? 2 : 0;
@@ -81,11 +97,13 @@ export async function main(argv: string[]): Promise<number> {
   const sub = WITH_SUBCOMMAND.has(name) ? rest.shift() : undefined;
   try {
     const target = findService(values.url);
+    const client = new ServiceClient(target);
+    const user = values.user ?? "demo-user";
     const ctx: commands.Context = {
-      client: new ServiceClient(target),
+      client,
       store: new SimulatorStore(target.dataDir),
-      user: values.user ?? "demo-user",
-      device: values.device ?? commands.deviceIdFor(values.user ?? "demo-user", "phone"),
+      user,
+      device: values.device ?? (AS_DEVICE.has(name) ? await commands.defaultDevice(client, user) : commands.deviceIdFor(user, "phone")),
       options: values,
       positionals: rest,
     };

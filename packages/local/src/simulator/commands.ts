@@ -29,6 +29,20 @@ export interface Output {
 export const deviceIdFor = (user: string, name: string): string =>
   `${name}-${createHash("sha256").update(`paysync-simulator-device:${user}`).digest("hex").slice(0, 12)}`;
 
+/**
+ * The device a command acts as when no --device is given: the simulator's own default if the
+ * user has it, else the user's primary (or first) registered device — so a phone registered
+ * by hand (README: curl … alice-phone) is the one `npx paysync crisis activate --user alice`
+ * uses — else the simulator's default, which `devices register` then registers.
+ */
+export async function defaultDevice(client: ServiceClient, user: string): Promise<string> {
+  const own = deviceIdFor(user, "phone");
+  const answer = await client.call("GET", "/v1/devices", [200], { user });
+  const devices = (answer.json as { devices: Array<{ deviceId: string; primary: boolean }> }).devices;
+  if (devices.length === 0 || devices.some((d) => d.deviceId === own)) return own;
+  return (devices.find((d) => d.primary) ?? devices[0]!).deviceId;
+}
+
 export const newId = (prefix: string): string => `${prefix}-${Date.now().toString(36)}${randomBytes(3).toString("hex")}`;
 const str = (ctx: Context, name: string): string | undefined => (typeof ctx.options[name] === "string" ? (ctx.options[name] as string) : undefined);
 
