@@ -36,6 +36,7 @@ const SAMPLES: Record<string, Call> = {
   "POST /v1/crisis/activate": { method: "POST", path: "/v1/crisis/activate", body: { deviceId: B.phone, level: "high", source: "button" } },
   "POST /v1/crisis/resolve": { method: "POST", path: "/v1/crisis/resolve", body: { deviceId: B.phone } },
   "PUT /v1/crisis/safety-plan": { method: "PUT", path: "/v1/crisis/safety-plan", body: PLAN, headers: { "x-device-id": B.phone } },
+  "DELETE /v1/crisis/safety-plan": { method: "DELETE", path: "/v1/crisis/safety-plan", headers: { "x-device-id": B.phone } },
   "PUT /v1/crisis/contacts": { method: "PUT", path: "/v1/crisis/contacts", body: { contacts: [] }, headers: { "x-device-id": B.phone } },
 };
 

@@ -111,6 +111,7 @@ const CASES: RouteCase[] = [
     sample: () => ({ deviceId: phone() }), accepts: schemaAccepts(CrisisResolveRequestSchema),
   },
   { route: "PUT /v1/crisis/safety-plan", path: () => "/v1/crisis/safety-plan", deviceHeader: "required", sample: () => PLAN, accepts: schemaAccepts(SafetyPlanSchema) },
+  { route: "DELETE /v1/crisis/safety-plan", path: () => "/v1/crisis/safety-plan", deviceHeader: "required" },
   {
     route: "PUT /v1/crisis/contacts", path: () => "/v1/crisis/contacts", deviceHeader: "required",
     sample: () => ({ contacts: [{ name: "Sam", phone: "+1 555 0100", relationship: "friend" }] }), accepts: schemaAccepts(EmergencyContactsRequestSchema),
