@@ -6,7 +6,7 @@ import type { TestProject } from "vitest/node";
 import type { RuntimeState } from "@paysync/local/runtime";
 import type { LocalSecrets } from "@paysync/local/settings";
 import { describeLeaks, findLeaksInLogs, findLeaksInQueues, findLeaksInTables, type Leak } from "./pii-check.js";
-import { knownPiiValues, RECORDED_PII_FILE } from "./pii-fixtures.js";
+import { DEVICE_CHOSEN, knownPiiValues, RECORDED_PII_FILE } from "./pii-fixtures.js";
 
 export interface RuntimeHandle extends RuntimeState {
   dataDir: string;
@@ -84,12 +84,15 @@ export default async function setup(project: TestProject) {
     try {
       leaks.push(...(await findLeaksInTables(state.endpoints.dynamodb, state.resources.tables, knownPiiValues())));
       leaks.push(...(await findLeaksInQueues(state.endpoints.sqs, state.resources.queues, knownPiiValues())));
+      // Device-chosen ids named after their owner: never in a key or queue metadata (items may hold them).
+      leaks.push(...(await findLeaksInTables(state.endpoints.dynamodb, state.resources.tables, Object.values(DEVICE_CHOSEN), { keysOnly: true })));
+      leaks.push(...(await findLeaksInQueues(state.endpoints.sqs, state.resources.queues, Object.values(DEVICE_CHOSEN), { metadataOnly: true })));
     } catch (error) {
       checkFailure = error;
     }
     await stopRuntimeProcess(child);
     rmSync(dataDir, { recursive: true, force: true });
-    leaks.push(...findLeaksInLogs([logFile, join(TEST_OUTPUT_DIR, "in-process.log")], knownPiiValues()));
+    leaks.push(...findLeaksInLogs([logFile, join(TEST_OUTPUT_DIR, "in-process.log")], [...knownPiiValues(), ...Object.values(DEVICE_CHOSEN)]));
     writeFileSync(join(TEST_OUTPUT_DIR, "pii-leaks.json"), JSON.stringify(leaks, null, 2));
     // Vitest reports an error thrown here but still exits 0; the exit code is what CI sees.
     if (leaks.length > 0 || checkFailure !== undefined) {

@@ -47,7 +47,8 @@ export function findLeaksInLogs(files: readonly string[], values: readonly strin
   });
 }
 
-export async function findLeaksInTables(endpoint: string, tables: ProvisionedResources["tables"], values: readonly string[]): Promise<Leak[]> {
+/** `keysOnly`: look at `pk`/`sk`/`gsi1pk`/`gsi1sk` only (for values that items may hold, such as device-chosen ids). */
+export async function findLeaksInTables(endpoint: string, tables: ProvisionedResources["tables"], values: readonly string[], options: { keysOnly?: boolean } = {}): Promise<Leak[]> {
   const dynamo = DynamoDBDocumentClient.from(new DynamoDBClient(localClientConfig(endpoint)));
   const leaks: Leak[] = [];
   for (const [id, table] of Object.entries(tables)) {
@@ -57,7 +58,8 @@ export async function findLeaksInTables(endpoint: string, tables: ProvisionedRes
       for (const item of page.Items ?? []) {
         const where = `${id} item ${String(item.pk)} / ${String(item.sk)}`;
         const keys = KEY_FIELDS.map((k) => item[k]).filter((v) => typeof v === "string").join(" ");
-        leaks.push(...scan(keys, `${where} (key)`, values));
+        leaks.push(...scan(keys, `${where} (key)`, values, !options.keysOnly));
+        if (options.keysOnly) continue;
         const rest = Object.fromEntries(Object.entries(item).filter(([k]) => !KEY_FIELDS.includes(k) && !(id === "Payments" && PAYMENT_LINK_FIELDS.has(k))));
         leaks.push(...scan(JSON.stringify(rest), where, values));
       }
@@ -68,7 +70,8 @@ export async function findLeaksInTables(endpoint: string, tables: ProvisionedRes
   return leaks;
 }
 
-export async function findLeaksInQueues(endpoint: string, queues: ProvisionedResources["queues"], values: readonly string[]): Promise<Leak[]> {
+/** `metadataOnly`: group id, dedup id and attributes, not the body. */
+export async function findLeaksInQueues(endpoint: string, queues: ProvisionedResources["queues"], values: readonly string[], options: { metadataOnly?: boolean } = {}): Promise<Leak[]> {
   const sqs = new SQSClient(localClientConfig(endpoint));
   const leaks: Leak[] = [];
   for (const [lane, queue] of Object.entries(queues)) {
@@ -80,8 +83,8 @@ export async function findLeaksInQueues(endpoint: string, queues: ProvisionedRes
       }));
       for (const message of Messages ?? []) {
         const metadata = JSON.stringify({ attributes: message.Attributes, messageAttributes: message.MessageAttributes });
-        leaks.push(...scan(metadata, `${name} message metadata`, values));
-        leaks.push(...scan(message.Body ?? "", `${name} message body`, values));
+        leaks.push(...scan(metadata, `${name} message metadata`, values, !options.metadataOnly));
+        if (!options.metadataOnly) leaks.push(...scan(message.Body ?? "", `${name} message body`, values));
       }
     }
   }

@@ -26,6 +26,16 @@ export const PII = {
   jwt: "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ1c2VyLXBpaS00ZjFjOWEifQ.c2lnbmF0dXJlLW5vdC1yZWFs",
 } as const;
 
+/**
+ * Ids a device chooses, named after its owner as real devices often are ("Jane's iPhone").
+ * They may live inside items (a device must get its own id back) but never in a table key,
+ * a queue's metadata or a log line: the suite-wide check looks for them there only.
+ */
+export const DEVICE_CHOSEN = {
+  deviceId: "janedoe-pii-iphone",
+  entityId: "janedoe-pii-journal-1",
+} as const;
+
 const ROOT = resolve(import.meta.dirname, "../..");
 export const RECORDED_PII_FILE = join(ROOT, ".test-output", "pii-values.txt");
 /** Shorter values match too much innocent text to be worth checking (e.g. `cus_1`, `u1`). */

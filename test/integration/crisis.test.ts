@@ -162,7 +162,7 @@ describe("crisis data never loses a write", () => {
     const current = await item(entityKey(userKey, "safety_plan", "current"));
     expect(current?.version).toBe(2);
     expect(await decrypt(userKey, "safety_plan", current!.payloadCipher)).toEqual(last);
-    const history = await query(userPartition(userKey), historyPrefix("safety_plan", "current"));
+    const history = await query(userPartition(userKey), historyPrefix(userKey, "safety_plan", "current"));
     expect(history).toHaveLength(1);
     expect(await decrypt(userKey, "safety_plan", history[0]!.payloadCipher)).toEqual(first);
     expect((await rt.request("GET", "/v1/crisis/resources", { token })).json.safetyPlan).toEqual(last);
@@ -223,7 +223,7 @@ describe("the safety plan is emptied only on purpose", () => {
     expect(response.status).toBe(200);
     expect(response.json).toMatchObject({ entityType: "safety_plan", version: 2, priority: 10 });
     expect((await rt.request("GET", "/v1/crisis/resources", { token })).json.safetyPlan).toBeNull();
-    const history = await query(userPartition(userKey), historyPrefix("safety_plan", "current"));
+    const history = await query(userPartition(userKey), historyPrefix(userKey, "safety_plan", "current"));
     expect(await decrypt(userKey, "safety_plan", history[0]!.payloadCipher)).toEqual(PLAN);
     expect((await feedOf(userKey, d("tablet"))).map((c) => c.action)).toEqual(["upsert", "delete"]);
   });

@@ -4,7 +4,7 @@ import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructured
 import Stripe from "stripe";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { lambdaContext } from "@paysync/local/handlers";
-import { PII, recordPii } from "../helpers/pii-fixtures.js";
+import { DEVICE_CHOSEN, PII, recordPii } from "../helpers/pii-fixtures.js";
 import { eventually, useRuntime } from "../helpers/runtime.js";
 import { checkoutCompletedEvent } from "../helpers/stripe-factories.js";
 import { makeOp, syncClient } from "../helpers/sync.js";
@@ -140,5 +140,34 @@ describe("stored items, read raw", () => {
     expect(raw).toMatch(/"userKey":"u_[0-9a-f]{32}"/);
     expect(secretsIn(raw, [MARKER, PII.email, PII.contactName, PII.phone])).toEqual([]);
     expect(raw).not.toMatch(/privacy-(premium|free|store|payer)-/);
+  });
+});
+
+describe("ids a device chooses", () => {
+  it("a device and an entity named after their owner appear in no table key, only inside items", async () => {
+    // Prepare
+    const user = await sync.user("privacy-names", ["tablet"], "premium");
+    const registered = await rt.request("POST", "/v1/devices", { token: user.token, body: { deviceId: DEVICE_CHOSEN.deviceId, platform: "ios" } });
+    const journal = makeOp({ entityType: "mood_entry", entityId: DEVICE_CHOSEN.entityId, payload: { note: MARKER } });
+    const session = makeOp({ entityType: "therapeutic_session", entityId: DEVICE_CHOSEN.entityId, payload: { step: 1 } });
+
+    // Act
+    const pushed = await sync.push(user.token, DEVICE_CHOSEN.deviceId, [journal, session]);
+    await sync.applied(user.userKey, [journal.opId, session.opId]);
+    const pulled = await sync.pullAll(user.token, user.devices.tablet!);
+    const items = [
+      ...(await rt.dynamo.send(new ScanCommand({ TableName: rt.resources.tables.Sync, ConsistentRead: true, FilterExpression: "contains(pk, :u)", ExpressionAttributeValues: { ":u": user.userKey } }))).Items ?? [],
+    ];
+
+    // Assess
+    expect(registered.status).toBe(201);
+    expect(pushed.status).toBe(200);
+    expect(pulled.map((c) => c.entityId)).toContain(DEVICE_CHOSEN.entityId);
+    const keys = items.map((i) => `${String(i.pk)} ${String(i.sk)}`).join("\n");
+    expect(secretsIn(keys, [DEVICE_CHOSEN.deviceId, DEVICE_CHOSEN.entityId, "janedoe"])).toEqual([]);
+    // The ids are still there, inside the items: the device gets its own id and entity back.
+    expect(items.some((i) => i.deviceId === DEVICE_CHOSEN.deviceId)).toBe(true);
+    expect(items.some((i) => i.entityId === DEVICE_CHOSEN.entityId)).toBe(true);
+    expect(keys).toMatch(/FEED#u_[0-9a-f]{32}#d_[0-9a-f]{32}/);
   });
 });

@@ -10,7 +10,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import type { OpApplier } from "@paysync/aws/sync/op-applier";
 import type { PayloadCipher } from "@paysync/core/ports";
 import type { SyncOpMessage } from "@paysync/core/sync/op-message";
-import { ENTITY_PREFIX, purgeWatermarkKey, userPartition } from "@paysync/aws/store/keys";
+import { ENTITY_PREFIX, entityKey, purgeWatermarkKey, userPartition } from "@paysync/aws/store/keys";
 import { nowSeconds, paymentsHarness, uid } from "../helpers/payments.js";
 import { useRuntime } from "../helpers/runtime.js";
 import { checkoutCompletedEvent, subscriptionEvent } from "../helpers/stripe-factories.js";
@@ -171,7 +171,7 @@ describe("bootstrap rules", () => {
     await sync.applied(userKey, [mine.opId, theirs.opId]);
     await rt.dynamo.send(new PutCommand({
       TableName: rt.resources.tables.Sync,
-      Item: { pk: userPartition(userKey), sk: `${ENTITY_PREFIX}sync_policy#sync_policy`, entityType: "sync_policy", entityId: "sync_policy", version: 3, action: "upsert", payloadCipher: await cipher.encrypt({ tier: "free" }, { userKey, entityType: "sync_policy" }), originDeviceId: "server", priority: 7, commitSeq: 0 },
+      Item: { ...entityKey(userKey, "sync_policy", "sync_policy"), entityType: "sync_policy", entityId: "sync_policy", version: 3, action: "upsert", payloadCipher: await cipher.encrypt({ tier: "free" }, { userKey, entityType: "sync_policy" }), originDeviceId: "server", priority: 7, commitSeq: 0 },
     }));
 
     // Act

@@ -30,7 +30,7 @@ describe("automatic conflict resolution (basic)", () => {
     expect(outcome).toBe("applied");
     const entity = await sync.entity(userKey, "mood_entry", entityId);
     expect(entity).toMatchObject({ version: 2, originDeviceId: devices.tablet });
-    const history = await sync.query(userPartition(userKey), historyPrefix("mood_entry", entityId));
+    const history = await sync.query(userPartition(userKey), historyPrefix(userKey, "mood_entry", entityId));
     expect(history.map((h) => [h.version, h.originDeviceId])).toEqual([[1, devices.phone]]);
     const phoneSees = await sync.pullAll(token, devices.phone!);
     expect(phoneSees.map((c) => [c.payload.opId, c.version])).toEqual([[tabletOp.opId, 2]]);

@@ -24,7 +24,7 @@ import type { AuditSink, TierSource } from "@paysync/core/ports";
 import type { Tier } from "@paysync/core/tiers";
 import { documentClient } from "../base/clients.js";
 import { config } from "../base/config.js";
-import { deviceKey, FEED_PREFIX, parseFeedPartition, purgeWatermarkKey } from "../store/keys.js";
+import { deviceKeyBySlot, FEED_PREFIX, parseFeedPartition, purgeWatermarkKeyBySlot } from "../store/keys.js";
 import { batchDelete, mapLimit } from "./batch.js";
 import { recordJobRun } from "./job-report.js";
 import { runJob, type JobOutcome } from "./job-runner.js";
@@ -90,18 +90,18 @@ export async function runRetentionPurge(options: RetentionPurgeOptions): Promise
         return feed ? [{ ...feed, item }] : [];
       });
       const users = [...new Set(items.map((i) => i.userKey))];
-      const feeds = [...new Set(items.map((i) => `${i.userKey}#${i.deviceId}`))];
+      const feeds = [...new Set(items.map((i) => `${i.userKey}#${i.deviceSlot}`))];
       const tiers = new Map(await mapLimit(users, LOOKUP_CONCURRENCY, async (userKey) => [userKey, await tierSource.effectiveTier(userKey, options.now)] as [string, Tier]));
       const registered = new Map(await mapLimit(feeds, LOOKUP_CONCURRENCY, async (feed) => {
-        const [userKey = "", deviceId = ""] = feed.split("#");
-        const { Item } = await documentClient().send(new GetCommand({ TableName: table, Key: deviceKey(userKey, deviceId), ConsistentRead: true, ProjectionExpression: "pk" }));
+        const [userKey = "", deviceSlot = ""] = feed.split("#");
+        const { Item } = await documentClient().send(new GetCommand({ TableName: table, Key: deviceKeyBySlot(userKey, deviceSlot), ConsistentRead: true, ProjectionExpression: "pk" }));
         return [feed, Item !== undefined] as const;
       }));
 
       const doomed: Array<Record<string, unknown>> = [];
-      const highest = new Map<string, { userKey: string; deviceId: string; seq: number; registered: boolean }>();
-      for (const { userKey, deviceId, item } of items) {
-        const feed = `${userKey}#${deviceId}`;
+      const highest = new Map<string, { userKey: string; deviceSlot: string; seq: number; registered: boolean }>();
+      for (const { userKey, deviceSlot, item } of items) {
+        const feed = `${userKey}#${deviceSlot}`;
         const decision = decideFeedEntry({
           createdAt: typeof item.createdAt === "string" ? item.createdAt : undefined,
           priority: typeof item.priority === "number" ? item.priority : undefined,
@@ -119,7 +119,7 @@ export async function runRetentionPurge(options: RetentionPurgeOptions): Promise
         else counts.deviceRemoved += 1;
         const seq = typeof item.seq === "number" ? item.seq : Number(item.sk);
         const mark = highest.get(feed);
-        if (!mark || seq > mark.seq) highest.set(feed, { userKey, deviceId, seq, registered: registered.get(feed) ?? false });
+        if (!mark || seq > mark.seq) highest.set(feed, { userKey, deviceSlot, seq, registered: registered.get(feed) ?? false });
       }
       // Watermarks first: a crash after them repeats the deletes; never a gap without a mark.
       await mapLimit([...highest.values()], LOOKUP_CONCURRENCY, (mark) => raiseWatermark(table, mark, options.now));
@@ -139,11 +139,11 @@ export async function runRetentionPurge(options: RetentionPurgeOptions): Promise
 }
 
 /** The watermark only rises; a removed device's mark goes with the feed's TTL backstop (45 days). */
-async function raiseWatermark(table: string, mark: { userKey: string; deviceId: string; seq: number; registered: boolean }, now: Date): Promise<void> {
+async function raiseWatermark(table: string, mark: { userKey: string; deviceSlot: string; seq: number; registered: boolean }, now: Date): Promise<void> {
   try {
     await documentClient().send(new UpdateCommand({
       TableName: table,
-      Key: purgeWatermarkKey(mark.userKey, mark.deviceId),
+      Key: purgeWatermarkKeyBySlot(mark.userKey, mark.deviceSlot),
       UpdateExpression: mark.registered ? "SET highestPurgedSeq = :seq, purgedAt = :now REMOVE expiresAt" : "SET highestPurgedSeq = :seq, purgedAt = :now, expiresAt = :exp",
       ConditionExpression: "attribute_not_exists(highestPurgedSeq) OR highestPurgedSeq < :seq",
       ExpressionAttributeValues: {

@@ -45,7 +45,7 @@ export class ConnectionRepository implements ConnectionStore {
       { PutRequest: { Item: { ...connectionKey(userKey, deviceId, connectionId), ...fields } } },
       { PutRequest: { Item: { ...connectionIdKey(connectionId), ...fields } } },
     ]);
-    const mine = (await this.query(userKey, deviceConnectionsPrefix(deviceId), now)).sort((a, b) => b.connectedAtMs - a.connectedAtMs);
+    const mine = (await this.query(userKey, deviceConnectionsPrefix(userKey, deviceId), now)).sort((a, b) => b.connectedAtMs - a.connectedAtMs);
     const surplus = mine.slice(MAX_CONNECTIONS_PER_DEVICE);
     if (surplus.length > 0) await Promise.all(surplus.map((c) => this.remove(c)));
   }

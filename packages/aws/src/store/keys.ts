@@ -5,11 +5,15 @@
  *
  * All three tables are single-table designs on `pk`/`sk` (plus `gsi1pk`/`gsi1sk` on Sync and
  * Payments). Users appear only as their pseudonymous key (`u_…`), Stripe customers as theirs
- * (`c_…`); no raw user id, email or Stripe id is ever part of a key.
+ * (`c_…`); no raw user id, email or Stripe id is ever part of a key. Ids a device chooses
+ * (device and entity ids) appear only as their slots (`d_…`, `e_…`, see {@link idSlot}): a device
+ * named `alice-iphone` puts nothing readable into a key; the plaintext id lives in the item.
  *
  * @example
  * await client.send(new GetCommand({ TableName, Key: entityKey(userKey, "mood_entry", entityId) }));
  */
+
+import { createHmac } from "node:crypto";
 
 export interface TableKey {
   pk: string;
@@ -28,6 +32,23 @@ const VERSION_DIGITS = 10;
 const AUDIT_SEQ_DIGITS = 12;
 const STRIPE_SECONDS_DIGITS = 12;
 
+// ── Device-chosen ids ─────────────────────────────────────────────────────────────────────
+
+/**
+ * A device-chosen id as keys hold it: HMAC-SHA256 under the user's key, with the kind as a
+ * domain label, hex, 128 bits. Keyed by the user so that two users' equal ids get different
+ * slots; pure (no secret) so that every function that writes a key can compute it. What it
+ * hides: the id from anyone who reads keys (CloudWatch, exports, throttling reports) without
+ * guessing it first — see docs/SECURITY.md for what it does not hide.
+ */
+export function idSlot(userKey: string, kind: IdKind, id: string): string {
+  return `${kind}_${createHmac("sha256", userKey).update(`paysync/${kind}/${id}`, "utf8").digest("hex").slice(0, 32)}`;
+}
+/** `d`: a device id; `e`: an entity id. */
+export type IdKind = "d" | "e";
+const deviceSlot = (userKey: string, deviceId: string): string => idSlot(userKey, "d", deviceId);
+const entitySlot = (userKey: string, entityId: string): string => idSlot(userKey, "e", entityId);
+
 // ── Sync table: one partition per user, one per device feed ──────────────────────────────
 
 const USER = "USER#";
@@ -37,42 +58,45 @@ export const userKeyOfPartition = (pk: string): string => (pk.startsWith(USER) ?
 const inUser = (userKey: string, sk: string): TableKey => ({ pk: userPartition(userKey), sk });
 
 export const DEVICE_PREFIX = "DEVICE#";
-export const deviceKey = (userKey: string, deviceId: string): TableKey => inUser(userKey, `${DEVICE_PREFIX}${deviceId}`);
+export const deviceKey = (userKey: string, deviceId: string): TableKey => deviceKeyBySlot(userKey, deviceSlot(userKey, deviceId));
+/** A device's item by its slot, for jobs that know the device only from a key ({@link parseFeedPartition}). */
+export const deviceKeyBySlot = (userKey: string, slot: string): TableKey => inUser(userKey, `${DEVICE_PREFIX}${slot}`);
 /** How many devices the user has registered (bounds the fan-out of one transaction). */
 export const deviceCountKey = (userKey: string): TableKey => inUser(userKey, "DEVICECOUNT");
 
 /** The user's feed counter: the last sequence number given out. */
 export const feedCounterKey = (userKey: string): TableKey => inUser(userKey, "FEEDSEQ");
 /** Per device: the seq of the newest priority >= 8 change in its feed. */
-export const exemptMarkKey = (userKey: string, deviceId: string): TableKey => inUser(userKey, `FEEDMARK#${deviceId}`);
+export const exemptMarkKey = (userKey: string, deviceId: string): TableKey => inUser(userKey, `FEEDMARK#${deviceSlot(userKey, deviceId)}`);
 /** Per device: the highest seq the retention purge removed from its feed. */
-export const purgeWatermarkKey = (userKey: string, deviceId: string): TableKey => inUser(userKey, `FEEDPURGE#${deviceId}`);
+export const purgeWatermarkKey = (userKey: string, deviceId: string): TableKey => purgeWatermarkKeyBySlot(userKey, deviceSlot(userKey, deviceId));
+export const purgeWatermarkKeyBySlot = (userKey: string, slot: string): TableKey => inUser(userKey, `FEEDPURGE#${slot}`);
 
 export const FEED_PREFIX = "FEED#";
-export const feedPartition = (userKey: string, deviceId: string): string => `${FEED_PREFIX}${userKey}#${deviceId}`;
+export const feedPartition = (userKey: string, deviceId: string): string => `${FEED_PREFIX}${userKey}#${deviceSlot(userKey, deviceId)}`;
 export const feedSortKey = (seq: number): string => padded(seq, FEED_SEQ_DIGITS);
 export const feedEntryKey = (userKey: string, deviceId: string, seq: number): TableKey => ({ pk: feedPartition(userKey, deviceId), sk: feedSortKey(seq) });
 
-/** `FEED#<userKey>#<deviceId>` → its parts; `undefined` for any other key. */
-export function parseFeedPartition(pk: string): { userKey: string; deviceId: string } | undefined {
-  const match = /^FEED#(u_[0-9a-f]{32})#([A-Za-z0-9_-]{1,128})$/.exec(pk);
-  return match?.[1] && match[2] ? { userKey: match[1], deviceId: match[2] } : undefined;
+/** `FEED#<userKey>#<device slot>` → its parts; `undefined` for any other key. */
+export function parseFeedPartition(pk: string): { userKey: string; deviceSlot: string } | undefined {
+  const match = /^FEED#(u_[0-9a-f]{32})#(d_[0-9a-f]{32})$/.exec(pk);
+  return match?.[1] && match[2] ? { userKey: match[1], deviceSlot: match[2] } : undefined;
 }
 
 export const ENTITY_PREFIX = "ENTITY#";
 /** The current version of an entity. */
 export const entityKey = (userKey: string, entityType: string, entityId: string): TableKey =>
-  inUser(userKey, `${ENTITY_PREFIX}${entityType}#${entityId}`);
+  inUser(userKey, `${ENTITY_PREFIX}${entityType}#${entitySlot(userKey, entityId)}`);
 /** The sort-key prefix of every entity of one type (`begins_with`). */
 export const entityTypePrefix = (entityType: string): string => `${ENTITY_PREFIX}${entityType}#`;
 /** The sort-key prefix of every history item of one entity (`begins_with`). */
-export const historyPrefix = (entityType: string, entityId: string): string => `HIST#${entityType}#${entityId}#`;
+export const historyPrefix = (userKey: string, entityType: string, entityId: string): string => `HIST#${entityType}#${entitySlot(userKey, entityId)}#`;
 /** A version that a later write superseded. */
 export const historyKey = (userKey: string, entityType: string, entityId: string, version: number): TableKey =>
-  inUser(userKey, `${historyPrefix(entityType, entityId)}${padded(version, VERSION_DIGITS)}#current`);
+  inUser(userKey, `${historyPrefix(userKey, entityType, entityId)}${padded(version, VERSION_DIGITS)}#current`);
 /** An op that lost (last writer wins) or waits in a manual conflict, kept as it arrived. */
 export const opHistoryKey = (userKey: string, entityType: string, entityId: string, opId: string): TableKey =>
-  inUser(userKey, `${historyPrefix(entityType, entityId)}op#${opId}`);
+  inUser(userKey, `${historyPrefix(userKey, entityType, entityId)}op#${opId}`);
 
 const OP = "OP#";
 /** The record that makes an op apply exactly once (written by the worker and the crisis path). */
@@ -95,7 +119,7 @@ export const dailyUsageIndexKey = (day: string, userKey: string): IndexKey => ({
 
 /** One UTC day's writes of one active session (priority 8), against its ceiling. */
 export const sessionUsageKey = (userKey: string, day: string, entityType: string, entityId: string): TableKey =>
-  inUser(userKey, `SESSIONUSE#${day}#${entityType}#${entityId}`);
+  inUser(userKey, `SESSIONUSE#${day}#${entityType}#${entitySlot(userKey, entityId)}`);
 
 /** A key no item has: `/health` reads it to see that a table answers. */
 export const HEALTH_PROBE_KEY: TableKey = { pk: "health", sk: "health" };
@@ -121,9 +145,9 @@ export const stripeEventKey = (eventId: string): TableKey => ({ pk: `${STRIPE_EV
 /** Every connection of a user (`sk` = device, then connection): a poke reads them in one Query. */
 export const connectionsPartition = (userKey: string): string => `CONN#${userKey}`;
 export const connectionKey = (userKey: string, deviceId: string, connectionId: string): TableKey =>
-  ({ pk: connectionsPartition(userKey), sk: `${deviceId}#${connectionId}` });
+  ({ pk: connectionsPartition(userKey), sk: `${deviceConnectionsPrefix(userKey, deviceId)}${connectionId}` });
 /** The sort-key prefix of one device's connections (`begins_with`). */
-export const deviceConnectionsPrefix = (deviceId: string): string => `${deviceId}#`;
+export const deviceConnectionsPrefix = (userKey: string, deviceId: string): string => `${deviceSlot(userKey, deviceId)}#`;
 /** A connection by its id: `$disconnect` knows only the id. */
 export const connectionIdKey = (connectionId: string): TableKey => ({ pk: `CONNID#${connectionId}`, sk: "CONNECTION" });
 
