@@ -21,8 +21,9 @@
  * *branch key*, with the message's encryption context as additional authenticated data, so it
  * unwraps only for the same context. The branch key is a 32-byte key from KMS
  * `GenerateDataKey` under `keyArn` and the fixed KMS encryption context
- * `{ purpose: "paysync-branch-key" }`; its KMS-wrapped form is written into each message, so any
- * instance allowed to call kms:Decrypt on `keyArn` can read any message.
+ * `BRANCH_KEY_KMS_CONTEXT` (kms-context.ts); its KMS-wrapped form is written into each message,
+ * so any instance allowed to call kms:Decrypt on `keyArn` with that context can read any
+ * message — which the payload key's policy allows only the reading functions' roles.
  *
  * One branch key encrypts for `cacheMaxAgeMs` (5 minutes) or `maxMessagesPerKey` messages
  * (10,000), whichever comes first, for every user and entity type; unwrapped branch keys are kept
@@ -38,6 +39,7 @@ import { DecryptCommand, GenerateDataKeyCommand, KMSClient, type KMSClientConfig
 import { DependencyError, PaysyncError } from "@paysync/core/errors";
 import type { PayloadCipher as PayloadCipherPort, PayloadContext } from "@paysync/core/ports";
 import { BranchKeyring, BranchKeyRejected, BranchKeyUnavailable, type BranchKeyKms } from "./branch-keyring.js";
+import { BRANCH_KEY_KMS_CONTEXT } from "./kms-context.js";
 
 export type { PayloadContext };
 
@@ -85,8 +87,6 @@ export class CiphertextRejected extends PaysyncError {
 }
 
 const SUITE = AlgorithmSuiteIdentifier.ALG_AES256_GCM_IV12_TAG16_HKDF_SHA512_COMMIT_KEY;
-/** The KMS encryption context of every branch key: KMS unwraps it for nothing else. */
-const BRANCH_KEY_CONTEXT: Readonly<Record<string, string>> = Object.freeze({ purpose: "paysync-branch-key" });
 const KEY_ARN = /^arn:aws[a-z-]*:kms:([a-z0-9-]+):\d{12}:key\/[\w-]+$/;
 /** KMS answers that blame the ciphertext rather than KMS being unavailable. */
 const CIPHERTEXT_FAULTS = new Set(["InvalidCiphertextException", "IncorrectKeyException", "NotFoundException"]);
@@ -180,7 +180,7 @@ export class PayloadCipher implements PayloadCipherPort {
 
   /** GenerateDataKey and Decrypt of branch keys under `keyArn`, counted, with KMS errors sorted into outages and rejections. */
   #branchKeyKms(kms: KMSClient, keyArn: string): BranchKeyKms {
-    const input = { KeyId: keyArn, EncryptionContext: { ...BRANCH_KEY_CONTEXT } };
+    const input = { KeyId: keyArn, EncryptionContext: { ...BRANCH_KEY_KMS_CONTEXT } };
     return {
       generate: async () => {
         this.#kmsCalls += 1;
