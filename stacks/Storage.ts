@@ -9,14 +9,14 @@ import {
   type SecretName,
   type TableId,
 } from "@paysync/aws/resources";
-import { payloadKeyPolicy } from "./payload-key.js";
-import { isEphemeralStage } from "./stage.js";
+import { payloadKeyPolicy, secretsKeyPolicy } from "./key-policies.js";
+import { isEphemeralStage, secretsKeyAlias } from "./stage.js";
 
 /**
  * The data: two customer-managed KMS keys, the DynamoDB tables of TABLES, and the secrets and
  * parameters functions bind. The data key encrypts tables and lanes at rest (used only through
  * DynamoDB and SQS); the payload key wraps the branch keys of payload envelopes, under its own
- * policy (payload-key.ts), so that table or queue access never comes with payload access.
+ * policy (key-policies.ts), so that table or queue access never comes with payload access.
  */
 export function Storage({ stack, app }: StackContext) {
   const dataKey = new kms.Key(stack, "DataKey", {
@@ -29,6 +29,13 @@ export function Storage({ stack, app }: StackContext) {
     enableKeyRotation: true,
     alias: `${app.stage}-${app.name}-payload`,
     policy: payloadKeyPolicy(stack, app),
+  });
+  const secretsKey = new kms.Key(stack, "SecretsKey", {
+    description: `paysync ${app.stage}: the stage's secrets in SSM`,
+    enableKeyRotation: true,
+    // `npm run secrets` writes under this alias, and a deploy checks each secret is under it.
+    alias: secretsKeyAlias(app).slice("alias/".length),
+    policy: secretsKeyPolicy(stack, app),
   });
 
   const tables = Object.fromEntries(
@@ -71,5 +78,5 @@ export function Storage({ stack, app }: StackContext) {
     PARAMETERS.map((name) => [name, new Config.Parameter(stack, name, { value: parameterValues[name] })]),
   ) as Record<ParameterName, Config.Parameter>;
 
-  return { dataKey, payloadKey, tables, secrets, parameters };
+  return { dataKey, payloadKey, secretsKey, tables, secrets, parameters };
 }

@@ -19,7 +19,7 @@ import {
   type SecretName,
   type TableId,
 } from "@paysync/aws/resources";
-import { grantPayloadKey } from "./payload-key.js";
+import { grantPayloadKey, grantSecrets } from "./key-policies.js";
 import { functionRoleName } from "./stage.js";
 
 /**
@@ -33,7 +33,7 @@ import { functionRoleName } from "./stage.js";
  * function unconditional `kms:Decrypt` on it; those grants are made against key-less views of
  * the table or queue, and the key use they need is granted separately, only through the
  * service (`kms:ViaService`). The payload key is another key, used directly, and only as the
- * function's `payloadKey` says (payload-key.ts): each role has a fixed name, which the payload
+ * function's `payloadKey` says (key-policies.ts): each role has a fixed name, which the payload
  * key's policy names.
  *
  * @example
@@ -55,6 +55,8 @@ export interface GrantableResources {
   dataKey: kms.Key;
   /** Payload envelopes' branch keys. */
   payloadKey: kms.Key;
+  /** The stage's secrets in SSM. */
+  secretsKey: kms.Key;
   tables: Record<TableId, Table>;
   secrets: Record<SecretName, Config.Secret>;
   parameters: Record<ParameterName, Config.Parameter>;
@@ -94,8 +96,9 @@ export function createFunction(
   props: Omit<FunctionProps, "handler" | "bind"> = {},
 ): Function {
   const definition: FunctionDefinition = FUNCTIONS[id];
+  const app = scope.node.root as App;
   const role = new iam.Role(scope, `${definition.id}Role`, {
-    roleName: functionRoleName(scope.node.root as App, definition.id),
+    roleName: functionRoleName(app, definition.id),
     assumedBy: new iam.ServicePrincipal("lambda.amazonaws.com"),
     managedPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName("service-role/AWSLambdaBasicExecutionRole")],
   });
@@ -165,6 +168,7 @@ export function createFunction(
   }
 
   grantPayloadKey(role, resources.payloadKey, definition.payloadKey ?? []);
+  grantSecrets(role, resources.secretsKey, app, definition.secrets);
   return fn;
 }
 

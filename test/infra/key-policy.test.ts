@@ -43,17 +43,23 @@ interface Request {
   principalArn: string;
   action: string;
   context?: Record<string, string>;
+  /** The service calling KMS on the principal's behalf; none for a direct call. */
+  viaService?: string;
 }
 
 let synth: SynthesizedApp;
 let policy: KeyPolicyStatement[];
 let payloadKeyId: string;
 
+function keyPolicyOf(logicalId: string): KeyPolicyStatement[] {
+  const key = synth.templates.storage.toJSON().Resources[logicalId] as { Properties: { KeyPolicy: { Statement: KeyPolicyStatement[] } } };
+  return key.Properties.KeyPolicy.Statement;
+}
+
 beforeAll(async () => {
   synth = await synthesize();
   payloadKeyId = payloadKeyLogicalId();
-  const key = synth.templates.storage.toJSON().Resources[payloadKeyId] as { Properties: { KeyPolicy: { Statement: KeyPolicyStatement[] } } };
-  policy = key.Properties.KeyPolicy.Statement;
+  policy = keyPolicyOf(payloadKeyId);
 });
 afterAll(cleanUpArtifacts);
 
@@ -98,7 +104,7 @@ function principalMatches(statement: KeyPolicyStatement, principalArn: string): 
 function requestValue(key: string, request: Request): string | string[] | undefined {
   if (key === "aws:PrincipalArn") return request.principalArn;
   if (key === "kms:CallerAccount") return ACCOUNT;
-  if (key === "kms:ViaService") return undefined; // a direct call, not through DynamoDB or SQS
+  if (key === "kms:ViaService") return request.viaService;
   if (key === "kms:EncryptionContextKeys") return Object.keys(request.context ?? {});
   if (key.startsWith("kms:EncryptionContext:")) return request.context?.[key.slice("kms:EncryptionContext:".length)];
   throw new Error(`the test does not know the condition key ${key}: teach it`);
@@ -123,10 +129,10 @@ function statementApplies(statement: KeyPolicyStatement, request: Request): bool
     Object.entries(entries).every(([key, expected]) => conditionHolds(operator, key, expected, request)));
 }
 
-/** Whether the key policy lets the request through (given an IAM policy that allows everything). */
-function allows(request: Request): boolean {
-  if (policy.some((s) => s.Effect === "Deny" && statementApplies(s, request))) return false;
-  return policy.some((s) => s.Effect === "Allow" && statementApplies(s, request));
+/** Whether a key policy (the payload key's by default) lets the request through, given an IAM policy that allows everything. */
+function allows(request: Request, statements: KeyPolicyStatement[] = policy): boolean {
+  if (statements.some((s) => s.Effect === "Deny" && statementApplies(s, request))) return false;
+  return statements.some((s) => s.Effect === "Allow" && statementApplies(s, request));
 }
 
 function functionsOfApp(): Function[] {
@@ -155,10 +161,13 @@ describe("the payload key's policy", () => {
     // Prepare
     const tables = Object.values(synth.templates.storage.findResources("AWS::DynamoDB::Table")) as { Properties: { SSESpecification: { KMSMasterKeyId: unknown } } }[];
     const tableKeys = tables.map((t) => JSON.stringify(t.Properties.SSESpecification.KMSMasterKeyId));
+    const queues = Object.values(synth.templates.queues.findResources("AWS::SQS::Queue")) as { Properties: { KmsMasterKeyId: unknown } }[];
 
     // Assess
-    synth.templates.storage.resourceCountIs("AWS::KMS::Key", 2);
+    expect(tableKeys.length).toBeGreaterThan(0);
     for (const key of tableKeys) expect(key).not.toContain(`"${payloadKeyId}"`);
+    for (const queue of queues) expect(synth.refersTo(synth.stacks.queues.stackName, queue.Properties.KmsMasterKeyId)).toBe("key");
+    expect(synth.refersTo(synth.stacks.storage.stackName, { Ref: payloadKeyId })).toBe("key:payload");
   });
 
   it.each([
@@ -249,4 +258,79 @@ describe("the payload key's policy", () => {
       }
     },
   );
+});
+
+/** Who binds each secret, written out by hand (least-privilege.test.ts checks the SSM side). */
+const SECRET_READERS: Record<string, string[]> = {
+  STRIPE_WEBHOOK_SECRET: ["StripeWebhook"],
+  PSEUDONYM_SECRET: ["StripeWebhook", "Entitlements", "Devices", "SyncPush", "SyncPull", "Conflicts", "Handoff", "Crisis", "RealtimeAuthorizer"],
+};
+const VIA_SSM = "ssm.us-east-1.amazonaws.com";
+const parameterArn = (stage: string, secret: string) => `arn:aws:ssm:us-east-1:${ACCOUNT}:parameter/sst/paysync/${stage}/Secret/${secret}/value`;
+
+describe("the secrets key's policy", () => {
+  let secretsPolicy: KeyPolicyStatement[];
+  beforeAll(() => {
+    const aliases = synth.templates.storage.findResources("AWS::KMS::Alias", { Properties: { AliasName: "alias/ci-paysync-secrets" } }) as Record<string, { Properties: { TargetKeyId: { "Fn::GetAtt": [string, string] } } }>;
+    const [alias] = Object.values(aliases);
+    if (!alias) throw new Error("no alias/ci-paysync-secrets: the stage's secrets have no customer-managed key");
+    secretsPolicy = keyPolicyOf(alias.Properties.TargetKeyId["Fn::GetAtt"][0]);
+  });
+
+  it.each(Object.keys(SECRET_READERS))("%s decrypts, through SSM, only for the functions that bind it", (secret) => {
+    // Act
+    const readers = functionsOfApp().filter((fn) =>
+      allows({ principalArn: roleArnOf(fn), action: "kms:Decrypt", viaService: VIA_SSM, context: { PARAMETER_ARN: parameterArn("ci", secret) } }, secretsPolicy))
+      .map((fn) => fn.id);
+
+    // Assess
+    expect(readers.sort()).toEqual([...SECRET_READERS[secret]!].sort());
+  });
+
+  it.each([
+    ["the account root", ROOT],
+    ["a role of the account with ssm:GetParameter on every path", `arn:aws:iam::${ACCOUNT}:role/ci-power-user`],
+  ])("%s cannot decrypt a secret, through SSM or directly", (_who, principalArn) => {
+    // Act
+    const readable = Object.keys(SECRET_READERS).filter((secret) =>
+      [VIA_SSM, undefined].some((viaService) =>
+        allows({ principalArn, action: "kms:Decrypt", viaService, context: { PARAMETER_ARN: parameterArn("ci", secret) } }, secretsPolicy)));
+
+    // Assess
+    expect(readable).toEqual([]);
+  });
+
+  it("a function cannot decrypt another stage's secret, nor SST's shared fallback", () => {
+    // Prepare
+    const crisis = roleArnOf(functionsOfApp().find((fn) => fn.id === "Crisis")!);
+
+    // Act
+    const other = (stage: string) => allows({ principalArn: crisis, action: "kms:Decrypt", viaService: VIA_SSM, context: { PARAMETER_ARN: parameterArn(stage, "PSEUDONYM_SECRET") } }, secretsPolicy);
+
+    // Assess
+    expect(other("ci")).toBe(true);
+    expect(other("prod")).toBe(false);
+    expect(other(".fallback")).toBe(false);
+  });
+
+  it("operators may write this stage's secrets through SSM, and only that", () => {
+    // Act
+    const write = (stage: string, viaService?: string) =>
+      allows({ principalArn: ROOT, action: "kms:Encrypt", viaService, context: { PARAMETER_ARN: parameterArn(stage, "PSEUDONYM_SECRET") } }, secretsPolicy);
+
+    // Assess
+    expect(write("ci", VIA_SSM)).toBe(true);
+    expect(write("prod", VIA_SSM)).toBe(false);
+    expect(write("ci")).toBe(false);
+    expect(USE_ACTIONS.filter((action) => action !== "kms:Encrypt" && allows({ principalArn: ROOT, action, viaService: VIA_SSM, context: { PARAMETER_ARN: parameterArn("ci", "PSEUDONYM_SECRET") } }, secretsPolicy))).toEqual([]);
+  });
+
+  it("every function is denied SST's shared .fallback secrets, so a stage without its own fails closed", () => {
+    // Act
+    const without = functionsOfApp().filter((fn) => !statementsOf(synth, fn).some((s) =>
+      s.Effect === "Deny" && asList(s.Action).includes("ssm:GetParameters") && JSON.stringify(s.Resource).includes("parameter/sst/paysync/.fallback/*")));
+
+    // Assess
+    expect(without.map((fn) => fn.id)).toEqual([]);
+  });
 });

@@ -261,14 +261,17 @@ describe("least privilege", () => {
     expect("PAYSYNC_REALTIME_ENDPOINT" in variables).toBe(POKERS.includes(fn));
   });
 
-  it.each(Object.entries(SECRET_READERS))("only the functions that need it may read the %s secret", (secret, readers) => {
+  it.each(Object.entries(SECRET_READERS))("only the functions that need it may read the %s secret, and decrypt it", (secret, readers) => {
     // Act
     const canRead = rows.map((r) => r.fn).filter((fn) =>
       access.get(fn)!.other.some((s) =>
         asList(s.Action).includes("ssm:GetParameters") && JSON.stringify(s.Resource).includes(`/Secret/${secret}/value`)));
+    const canDecrypt = rows.map((r) => r.fn).filter((fn) =>
+      access.get(fn)!.secretsKeyParameters.some((parameter) => parameter.includes(`/ci/Secret/${secret}/value`)));
 
     // Assess
     expect(sorted(canRead)).toEqual(sorted(readers));
+    expect(sorted(canDecrypt)).toEqual(sorted(readers));
   });
 
   it("no policy in any stack grants a whole service or every resource for DynamoDB, SQS or KMS", () => {

@@ -28,12 +28,12 @@ function tableResource(id: string): { logicalId: string; properties: Record<stri
 }
 
 describe("storage", () => {
-  it("has two customer-managed KMS keys (tables and lanes; payload envelopes), rotated automatically", () => {
+  it("has three customer-managed KMS keys (tables and lanes; payload envelopes; secrets), rotated automatically", () => {
     // Prepare
     const keys = Object.values(synth.templates.storage.findResources("AWS::KMS::Key")) as { Properties: { EnableKeyRotation?: boolean } }[];
 
     // Assess
-    expect(keys).toHaveLength(2);
+    expect(keys).toHaveLength(3);
     for (const key of keys) expect(key.Properties.EnableKeyRotation).toBe(true);
   });
 

@@ -199,7 +199,7 @@ export const METRICS_NAMESPACE = "paysync";
 
 export type TableAccess = "read" | "readwrite";
 /**
- * What a function does with the payload key (stacks/payload-key.ts): `decrypt` unwraps branch
+ * What a function does with the payload key (stacks/key-policies.ts): `decrypt` unwraps branch
  * keys (it opens payloads), `generate` asks for new ones (it writes payloads), `describe` only
  * checks the key is there. A writer never unwraps: it keeps the branch keys it generated.
  */
