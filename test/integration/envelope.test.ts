@@ -423,6 +423,23 @@ describe("PayloadCipher on the local KMS endpoint", () => {
     await expect(attempt).rejects.toBeInstanceOf(DependencyError);
     unreachable.destroy();
   });
+
+  it.each([
+    { name: "encrypting", act: (reader: PayloadCipher, _stored: string) => reader.encrypt({ ok: true }, CONTEXT) },
+    { name: "decrypting", act: (reader: PayloadCipher, stored: string) => reader.decrypt(stored, CONTEXT) },
+  ])("$name under a key KMS does not know (deleted, a wrong ARN) is a dependency failure that alarms, not a rejected ciphertext", async ({ act }) => {
+    // Prepare
+    const stored = await cipher.encrypt({ ok: true }, CONTEXT);
+    const unknownKey = keyArn.replace(/key\/[\w-]+$/, "key/00000000-0000-4000-8000-000000000000");
+    const misconfigured = new PayloadCipher({ keyArn: unknownKey, kmsClient: client });
+
+    // Act
+    const attempt = act(misconfigured, stored);
+
+    // Assess
+    await expect(attempt).rejects.toBeInstanceOf(DependencyError);
+    await expect(act(misconfigured, stored)).rejects.not.toBeInstanceOf(CiphertextRejected);
+  });
 });
 
 describe("the local KMS endpoint keeps its keys across restarts", () => {

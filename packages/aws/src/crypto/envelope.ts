@@ -88,8 +88,12 @@ export class CiphertextRejected extends PaysyncError {
 
 const SUITE = AlgorithmSuiteIdentifier.ALG_AES256_GCM_IV12_TAG16_HKDF_SHA512_COMMIT_KEY;
 const KEY_ARN = /^arn:aws[a-z-]*:kms:([a-z0-9-]+):\d{12}:key\/[\w-]+$/;
-/** KMS answers that blame the ciphertext rather than KMS being unavailable. */
-const CIPHERTEXT_FAULTS = new Set(["InvalidCiphertextException", "IncorrectKeyException", "NotFoundException"]);
+/**
+ * KMS answers that blame the ciphertext rather than KMS or our key. `NotFoundException` is not
+ * one: it means the configured key is deleted or the ARN is wrong — a deployment fault that must
+ * alarm as an outage (as it does on encrypt), not pass for a tampered payload.
+ */
+const CIPHERTEXT_FAULTS = new Set(["InvalidCiphertextException", "IncorrectKeyException"]);
 
 const { encrypt, decrypt } = buildClient({
   commitmentPolicy: CommitmentPolicy.REQUIRE_ENCRYPT_REQUIRE_DECRYPT,
