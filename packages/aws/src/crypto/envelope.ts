@@ -34,7 +34,15 @@
  * five-minute window of one writer), and KMS audit logs show branch keys, not users.
  */
 import { gunzipSync, gzipSync } from "node:zlib";
-import { AlgorithmSuiteIdentifier, buildClient, CommitmentPolicy } from "@aws-crypto/client-node";
+import {
+  AlgorithmSuiteIdentifier,
+  buildClient,
+  CommitmentPolicy,
+  KeyringNode,
+  type EncryptedDataKey,
+  type NodeDecryptionMaterial,
+  type NodeEncryptionMaterial,
+} from "@aws-crypto/client-node";
 import { DecryptCommand, GenerateDataKeyCommand, KMSClient, type KMSClientConfig } from "@aws-sdk/client-kms";
 import { DependencyError, PaysyncError } from "@paysync/core/errors";
 import type { PayloadCipher as PayloadCipherPort, PayloadContext } from "@paysync/core/ports";
@@ -150,15 +158,22 @@ export class PayloadCipher implements PayloadCipherPort {
     }
   }
 
-  /** base64 → decrypt → check the context → gunzip → JSON. */
+  /**
+   * base64 → check the context → decrypt → gunzip → JSON. The context is checked from the
+   * message header before any key is unwrapped: a message bound to another record costs no KMS
+   * call and never becomes plaintext.
+   */
   async decrypt(ciphertext: string, expected: PayloadContext): Promise<unknown> {
     const binding = bindingOf(expected);
+    const keyring = new ExpectedContextKeyring(this.#keyring, (actual) => this.#binds(actual, binding));
     let opened: Awaited<ReturnType<typeof decrypt>>;
     try {
-      opened = await decrypt(this.#keyring, Buffer.from(ciphertext, "base64"));
+      opened = await decrypt(keyring, Buffer.from(ciphertext, "base64"));
     } catch (error) {
+      if (keyring.refused) throw new EncryptionContextMismatch(expected);
       throw kmsFailureIn(error) ? dependencyError("KMS could not unwrap the branch key", error) : new CiphertextRejected(error);
     }
+    // The keyring saw the header's context; this re-check guards against an SDK that did not ask it.
     if (!this.#binds(opened.messageHeader.encryptionContext, binding)) throw new EncryptionContextMismatch(expected);
     try {
       return JSON.parse(gunzipSync(opened.plaintext, { maxOutputLength: this.#maxPlaintextBytes }).toString("utf8"));
@@ -205,6 +220,30 @@ export class PayloadCipher implements PayloadCipherPort {
         return Plaintext;
       },
     };
+  }
+}
+
+/**
+ * One decryption's keyring: refuses the message when its header's context is not the expected
+ * one, before the branch keyring unwraps anything; otherwise hands over to the shared keyring.
+ */
+class ExpectedContextKeyring extends KeyringNode {
+  refused = false;
+
+  constructor(private readonly inner: BranchKeyring, private readonly accepts: (context: Readonly<Record<string, string>>) => boolean) {
+    super();
+  }
+
+  override _onEncrypt(): Promise<NodeEncryptionMaterial> {
+    throw new Error("ExpectedContextKeyring only decrypts");
+  }
+
+  override async _onDecrypt(material: NodeDecryptionMaterial, encryptedDataKeys: EncryptedDataKey[]): Promise<NodeDecryptionMaterial> {
+    if (!this.accepts(material.encryptionContext)) {
+      this.refused = true;
+      throw new Error("The message is bound to another context");
+    }
+    return this.inner.onDecrypt(material, encryptedDataKeys);
   }
 }
 
