@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { describeStageSecrets } from "../../../stacks/stage-secrets.js";
 import { functionRoleName, requireStageSecrets, type StoredSecret } from "../../../stacks/stage.js";
 
 const PROD = { name: "paysync", stage: "prod" };
@@ -30,5 +31,30 @@ describe("function role names", () => {
 
   it("refuse a stage name that would overflow IAM's 64 characters", () => {
     expect(() => functionRoleName({ name: "paysync", stage: "a-very-long-feature-branch-stage", region: "ap-southeast-2" }, "RealtimeDisconnect")).toThrow(/64/);
+  });
+});
+
+describe("what a deploy asks SSM", () => {
+  it("lists every page of the stage's secret parameters, names and keys only", async () => {
+    // Prepare: an SSM stand-in answering two pages
+    const requests: unknown[] = [];
+    const pages = [
+      { Parameters: [{ Name: "/sst/paysync/prod/Secret/PSEUDONYM_SECRET/value", KeyId: "alias/prod-paysync-secrets" }], NextToken: "more" },
+      { Parameters: [{ Name: "/sst/paysync/prod/Secret/STRIPE_WEBHOOK_SECRET/value", KeyId: "alias/aws/ssm" }] },
+    ];
+    const client = { send: (command: { input: unknown }) => { requests.push(command.input); return Promise.resolve(pages[requests.length - 1]); } };
+
+    // Act
+    const found = await describeStageSecrets({ name: "paysync", stage: "prod", region: "eu-west-1" }, client as never);
+
+    // Assess
+    expect(found).toEqual([
+      { name: "/sst/paysync/prod/Secret/PSEUDONYM_SECRET/value", keyId: "alias/prod-paysync-secrets" },
+      { name: "/sst/paysync/prod/Secret/STRIPE_WEBHOOK_SECRET/value", keyId: "alias/aws/ssm" },
+    ]);
+    expect(requests).toEqual([
+      { ParameterFilters: [{ Key: "Path", Option: "Recursive", Values: ["/sst/paysync/prod/Secret"] }], NextToken: undefined },
+      { ParameterFilters: [{ Key: "Path", Option: "Recursive", Values: ["/sst/paysync/prod/Secret"] }], NextToken: "more" },
+    ]);
   });
 });
