@@ -34,7 +34,7 @@ export function Queues({ stack, app }: StackContext) {
         fifo: true,
         contentBasedDeduplication: false,
         encryption: sqs.QueueEncryption.KMS,
-        encryptionMasterKey: storage.key,
+        encryptionMasterKey: storage.dataKey,
         // The longest SQS keeps anything: time for an operator or the redrive job.
         retentionPeriod: Duration.days(14),
         maxMessageSizeBytes: MAX_LANE_MESSAGE_BYTES,
@@ -49,7 +49,7 @@ export function Queues({ stack, app }: StackContext) {
             deduplicationScope: LANE_FIFO_MODE.deduplicationScope as sqs.DeduplicationScope,
             fifoThroughputLimit: LANE_FIFO_MODE.fifoThroughputLimit as sqs.FifoThroughputLimit,
             encryption: sqs.QueueEncryption.KMS,
-            encryptionMasterKey: storage.key,
+            encryptionMasterKey: storage.dataKey,
             visibilityTimeout: Duration.seconds(definition.visibilityTimeoutSeconds),
             maxMessageSizeBytes: MAX_LANE_MESSAGE_BYTES,
             deadLetterQueue: { queue: deadLetterQueue, maxReceiveCount: definition.maxReceiveCount },
@@ -71,7 +71,7 @@ export function Queues({ stack, app }: StackContext) {
       });
       consumers.set(consumerId, consumer);
     }
-    consumeLane(consumer, lane, storage.key);
+    consumeLane(consumer, lane, storage.dataKey);
   }
 
   return { lanes, consumers };

@@ -9,17 +9,33 @@ import {
   type SecretName,
   type TableId,
 } from "@paysync/aws/resources";
-import { isEphemeralStage } from "./stage.js";
+import { payloadKeyPolicy, secretsKeyPolicy } from "./key-policies.js";
+import { isEphemeralStage, secretsKeyAlias } from "./stage.js";
 
 /**
- * The data: one customer-managed KMS key (tables, queues and payload envelopes), the
- * DynamoDB tables of TABLES, and the secrets and parameters functions bind.
+ * The data: two customer-managed KMS keys, the DynamoDB tables of TABLES, and the secrets and
+ * parameters functions bind. The data key encrypts tables and lanes at rest (used only through
+ * DynamoDB and SQS); the payload key wraps the branch keys of payload envelopes, under its own
+ * policy (key-policies.ts), so that table or queue access never comes with payload access.
  */
 export function Storage({ stack, app }: StackContext) {
-  const key = new kms.Key(stack, "DataKey", {
-    description: `paysync ${app.stage}: tables, lanes and payload envelope encryption`,
+  const dataKey = new kms.Key(stack, "DataKey", {
+    description: `paysync ${app.stage}: tables and lanes at rest`,
     enableKeyRotation: true,
     alias: `${app.stage}-${app.name}-data`,
+  });
+  const payloadKey = new kms.Key(stack, "PayloadKey", {
+    description: `paysync ${app.stage}: payload envelope branch keys`,
+    enableKeyRotation: true,
+    alias: `${app.stage}-${app.name}-payload`,
+    policy: payloadKeyPolicy(stack, app),
+  });
+  const secretsKey = new kms.Key(stack, "SecretsKey", {
+    description: `paysync ${app.stage}: the stage's secrets in SSM`,
+    enableKeyRotation: true,
+    // `npm run secrets` writes under this alias, and a deploy checks each secret is under it.
+    alias: secretsKeyAlias(app).slice("alias/".length),
+    policy: secretsKeyPolicy(stack, app),
   });
 
   const tables = Object.fromEntries(
@@ -38,7 +54,7 @@ export function Storage({ stack, app }: StackContext) {
         cdk: {
           table: {
             encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED,
-            encryptionKey: key,
+            encryptionKey: dataKey,
             // SST sets the deprecated `pointInTimeRecovery`; CDK refuses both at once.
             pointInTimeRecovery: undefined,
             pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
@@ -54,7 +70,7 @@ export function Storage({ stack, app }: StackContext) {
   ) as Record<SecretName, Config.Secret>;
 
   const parameterValues: Record<ParameterName, string> = {
-    KMS_KEY_ARN: key.keyArn,
+    KMS_KEY_ARN: payloadKey.keyArn,
     // Stripe price id → tier; prices carrying `metadata.tier` or a lookup key need no entry.
     PRICE_TIERS: process.env.PAYSYNC_PRICE_TIERS ?? "{}",
   };
@@ -62,5 +78,5 @@ export function Storage({ stack, app }: StackContext) {
     PARAMETERS.map((name) => [name, new Config.Parameter(stack, name, { value: parameterValues[name] })]),
   ) as Record<ParameterName, Config.Parameter>;
 
-  return { key, tables, secrets, parameters };
+  return { dataKey, payloadKey, secretsKey, tables, secrets, parameters };
 }

@@ -4,7 +4,7 @@ import * as iam from "aws-cdk-lib/aws-iam";
 import type * as kms from "aws-cdk-lib/aws-kms";
 import { SqsEventSource } from "aws-cdk-lib/aws-lambda-event-sources";
 import * as sqs from "aws-cdk-lib/aws-sqs";
-import { Function, type Config, type FunctionProps, type Queue, type Table } from "sst/constructs";
+import { Function, type App, type Config, type FunctionProps, type Queue, type Table } from "sst/constructs";
 import type { Construct } from "constructs";
 import {
   FUNCTIONS,
@@ -19,6 +19,8 @@ import {
   type SecretName,
   type TableId,
 } from "@paysync/aws/resources";
+import { grantPayloadKey, grantSecrets } from "./key-policies.js";
+import { functionRoleName } from "./stage.js";
 
 /**
  * Least-privilege wiring shared by every function (routes, lane consumers, jobs).
@@ -27,11 +29,12 @@ import {
  * function gets the environment variables a binding would set (so handlers keep using
  * `sst/node/table` and `sst/node/queue`) and CDK's own grants for exactly what FUNCTIONS says.
  *
- * One KMS key encrypts the tables, the queues and the payload data keys. CDK's table and queue
- * grants would also hand the function unconditional `kms:Decrypt` on that key — enough to open
- * any envelope-encrypted payload. So those grants are made against key-less views of the table
- * or queue, and the key use they need is granted separately, only through the service
- * (`kms:ViaService`). Direct key use is granted only to functions whose `key` says so.
+ * The data key encrypts the tables and queues. CDK's table and queue grants would hand the
+ * function unconditional `kms:Decrypt` on it; those grants are made against key-less views of
+ * the table or queue, and the key use they need is granted separately, only through the
+ * service (`kms:ViaService`). The payload key is another key, used directly, and only as the
+ * function's `payloadKey` says (key-policies.ts): each role has a fixed name, which the payload
+ * key's policy names.
  *
  * @example
  * ```ts
@@ -48,7 +51,12 @@ export interface Lane {
 
 /** What functions may be granted: the outputs of the Storage and Queues stacks. */
 export interface GrantableResources {
-  key: kms.Key;
+  /** Tables and lanes at rest, used only through DynamoDB and SQS. */
+  dataKey: kms.Key;
+  /** Payload envelopes' branch keys. */
+  payloadKey: kms.Key;
+  /** The stage's secrets in SSM. */
+  secretsKey: kms.Key;
   tables: Record<TableId, Table>;
   secrets: Record<SecretName, Config.Secret>;
   parameters: Record<ParameterName, Config.Parameter>;
@@ -88,6 +96,12 @@ export function createFunction(
   props: Omit<FunctionProps, "handler" | "bind"> = {},
 ): Function {
   const definition: FunctionDefinition = FUNCTIONS[id];
+  const app = scope.node.root as App;
+  const role = new iam.Role(scope, `${definition.id}Role`, {
+    roleName: functionRoleName(app, definition.id),
+    assumedBy: new iam.ServicePrincipal("lambda.amazonaws.com"),
+    managedPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName("service-role/AWSLambdaBasicExecutionRole")],
+  });
   const fn = new Function(scope, definition.id, {
     handler: definition.handler,
     timeout: definition.timeoutSeconds,
@@ -99,6 +113,7 @@ export function createFunction(
       ...definition.parameters.map((name) => resources.parameters[name]),
     ],
     ...props,
+    role,
   });
 
   const keyViaDynamoDb = new Set<string>();
@@ -114,7 +129,7 @@ export function createFunction(
     if (access === "readwrite") KEY_VIA_DYNAMODB_WRITE.forEach((action) => keyViaDynamoDb.add(action));
     fn.addEnvironment(bindingEnvName("Table", "tableName", tableId), table.tableName);
   }
-  grantKeyViaService(fn, resources.key, "dynamodb", keyViaDynamoDb);
+  grantKeyViaService(fn, resources.dataKey, "dynamodb", keyViaDynamoDb);
 
   const keyViaSqs = new Set<string>();
   const redrives: readonly LaneId[] = definition.redrives ?? [];
@@ -131,7 +146,7 @@ export function createFunction(
       fn.addEnvironment(bindingEnvName("Queue", "queueUrl", `${laneId}Dlq`), dlq.queueUrl);
     }
   }
-  grantKeyViaService(fn, resources.key, "sqs", keyViaSqs);
+  grantKeyViaService(fn, resources.dataKey, "sqs", keyViaSqs);
 
   // Depth and reachability only: attributes of a lane and its DLQ, never their messages.
   for (const laneId of definition.inspects ?? []) {
@@ -152,8 +167,8 @@ export function createFunction(
     fn.addEnvironment(REALTIME_ENDPOINT_VARIABLE, resources.realtime.endpoint);
   }
 
-  if (definition.key === "encrypt_decrypt") resources.key.grantEncryptDecrypt(fn);
-  if (definition.key === "describe") resources.key.grant(fn, "kms:DescribeKey");
+  grantPayloadKey(role, resources.payloadKey, definition.payloadKey ?? []);
+  grantSecrets(role, resources.secretsKey, app, definition.secrets);
   return fn;
 }
 

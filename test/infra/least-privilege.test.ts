@@ -19,7 +19,8 @@ import {
  */
 type Level = "r" | "rw" | "-";
 type Lanes = ("Realtime" | "Standard" | "Background" | "Webhooks")[];
-type Key = "encrypt_decrypt" | "describe" | "-";
+/** The payload key: d = unwrap branch keys (reads payloads), g = generate them (writes), describe = health only. */
+type Key = "dg" | "d" | "g" | "describe" | "-";
 type Row = [fn: string, sync: Level, payments: Level, audit: Level, connections: Level, sends: Lanes, consumes: Lanes, redrives: Lanes, key: Key];
 
 const ALL_LANES: Lanes = ["Realtime", "Standard", "Background", "Webhooks"];
@@ -32,14 +33,14 @@ const MATRIX: Row[] = [
   ["StripeWebhook",      "-",  "rw",    "rw",  "-",   ["Webhooks"],  [],             [],        "-"],
   ["Entitlements",       "-",  "r",     "-",   "-",   [],            [],             [],        "-"],
   ["Devices",            "rw", "-",     "rw",  "-",   [],            [],             [],        "-"],
-  ["SyncPush",           "rw", "r",     "rw",  "rw",  SYNC_LANES,    [],             [],        "encrypt_decrypt"],
-  ["SyncPull",           "rw", "r",     "-",   "-",   [],            [],             [],        "encrypt_decrypt"],
-  ["Conflicts",          "rw", "r",     "rw",  "-",   [],            [],             [],        "encrypt_decrypt"],
-  ["Handoff",            "rw", "-",     "rw",  "rw",  [],            [],             [],        "encrypt_decrypt"],
-  ["Crisis",             "rw", "-",     "rw",  "rw",  ["Realtime"],  [],             [],        "encrypt_decrypt"],
-  ["SyncWorker",         "rw", "r",     "rw",  "rw",  [],            SYNC_LANES,     [],        "encrypt_decrypt"],
-  ["WebhookWorker",      "rw", "rw",    "rw",  "rw",  [],            ["Webhooks"],   [],        "encrypt_decrypt"],
-  ["GraceExpiry",        "rw", "rw",    "rw",  "rw",  [],            [],             [],        "encrypt_decrypt"],
+  ["SyncPush",           "rw", "r",     "rw",  "rw",  SYNC_LANES,    [],             [],        "dg"],
+  ["SyncPull",           "rw", "r",     "-",   "-",   [],            [],             [],        "d"],
+  ["Conflicts",          "rw", "r",     "rw",  "-",   [],            [],             [],        "dg"],
+  ["Handoff",            "rw", "-",     "rw",  "rw",  [],            [],             [],        "g"],
+  ["Crisis",             "rw", "-",     "rw",  "rw",  ["Realtime"],  [],             [],        "dg"],
+  ["SyncWorker",         "rw", "r",     "rw",  "rw",  [],            SYNC_LANES,     [],        "dg"],
+  ["WebhookWorker",      "rw", "rw",    "rw",  "rw",  [],            ["Webhooks"],   [],        "g"],
+  ["GraceExpiry",        "rw", "rw",    "rw",  "rw",  [],            [],             [],        "g"],
   ["RetentionPurge",     "rw", "r",     "rw",  "-",   [],            [],             [],        "-"],
   ["DlqRedrive",         "-",  "-",     "rw",  "-",   ALL_LANES,     [],             ALL_LANES, "-"],
   ["UsageAggregation",   "r",  "-",     "rw",  "-",   [],            [],             [],        "-"],
@@ -76,10 +77,11 @@ const QUEUE_SEND = ["sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:SendMessag
 const QUEUE_CONSUME = [
   "sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:ReceiveMessage",
 ];
-const KEY_DIRECT: Record<Key, string[]> = {
-  encrypt_decrypt: ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"],
-  describe: ["kms:DescribeKey"],
-  "-": [],
+/** Unconditional use of the payload key: only the health check's DescribeKey. */
+const PAYLOAD_KEY_DIRECT: Record<Key, string[]> = { dg: [], d: [], g: [], describe: ["kms:DescribeKey"], "-": [] };
+/** Payload key use allowed only with the branch-key encryption context. */
+const PAYLOAD_KEY_WITH_CONTEXT: Record<Key, string[]> = {
+  dg: ["kms:Decrypt", "kms:GenerateDataKey"], d: ["kms:Decrypt"], g: ["kms:GenerateDataKey"], describe: [], "-": [],
 };
 const KEY_VIA_DYNAMODB_READ = ["kms:Decrypt", "kms:DescribeKey"];
 const KEY_VIA_DYNAMODB_WRITE = ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"];
@@ -175,12 +177,14 @@ describe("least privilege", () => {
     }
   });
 
-  it.each(rows)("$fn uses the key directly only as its key access says ($key)", ({ fn, key }: Expected) => {
+  it.each(rows)("$fn uses the payload key only as its row says ($key), and the data key never directly", ({ fn, key }: Expected) => {
     // Act
-    const direct = access.get(fn)!.resources.get("key") ?? new Set<string>();
+    const function_ = access.get(fn)!;
 
     // Assess
-    expect(sorted(direct)).toEqual(sorted(KEY_DIRECT[key]));
+    expect(sorted(function_.resources.get("key:payload") ?? [])).toEqual(sorted(PAYLOAD_KEY_DIRECT[key]));
+    expect(sorted(function_.payloadKeyWithContext)).toEqual(sorted(PAYLOAD_KEY_WITH_CONTEXT[key]));
+    expect(sorted(function_.resources.get("key") ?? [])).toEqual([]);
   });
 
   it.each(rows)("$fn gets the key through DynamoDB and SQS only for the tables and lanes it uses", (row: Expected) => {
@@ -203,7 +207,7 @@ describe("least privilege", () => {
   it.each(rows)("$fn has no grant beyond tables, lanes, key, its SSM names and tracing", ({ fn }: Expected) => {
     // Act
     const function_ = access.get(fn)!;
-    const unexpected = [...function_.resources.keys()].filter((t) => !/^(table|queue|dlq):|^key$|^\*$/.test(t) && !(t === "realtime" && POKERS.includes(fn)));
+    const unexpected = [...function_.resources.keys()].filter((t) => !/^(table|queue|dlq):|^key(:payload)?$|^\*$/.test(t) && !(t === "realtime" && POKERS.includes(fn)));
     const wildcardActions = [...(function_.resources.get("*") ?? [])];
     const otherActions = function_.other.flatMap((s) => asList(s.Action));
 
@@ -257,14 +261,17 @@ describe("least privilege", () => {
     expect("PAYSYNC_REALTIME_ENDPOINT" in variables).toBe(POKERS.includes(fn));
   });
 
-  it.each(Object.entries(SECRET_READERS))("only the functions that need it may read the %s secret", (secret, readers) => {
+  it.each(Object.entries(SECRET_READERS))("only the functions that need it may read the %s secret, and decrypt it", (secret, readers) => {
     // Act
     const canRead = rows.map((r) => r.fn).filter((fn) =>
       access.get(fn)!.other.some((s) =>
         asList(s.Action).includes("ssm:GetParameters") && JSON.stringify(s.Resource).includes(`/Secret/${secret}/value`)));
+    const canDecrypt = rows.map((r) => r.fn).filter((fn) =>
+      access.get(fn)!.secretsKeyParameters.some((parameter) => parameter.includes(`/ci/Secret/${secret}/value`)));
 
     // Assess
     expect(sorted(canRead)).toEqual(sorted(readers));
+    expect(sorted(canDecrypt)).toEqual(sorted(readers));
   });
 
   it("no policy in any stack grants a whole service or every resource for DynamoDB, SQS or KMS", () => {

@@ -28,9 +28,13 @@ function tableResource(id: string): { logicalId: string; properties: Record<stri
 }
 
 describe("storage", () => {
-  it("has one customer-managed KMS key, rotated automatically", () => {
-    synth.templates.storage.resourceCountIs("AWS::KMS::Key", 1);
-    synth.templates.storage.hasResourceProperties("AWS::KMS::Key", { EnableKeyRotation: true });
+  it("has three customer-managed KMS keys (tables and lanes; payload envelopes; secrets), rotated automatically", () => {
+    // Prepare
+    const keys = Object.values(synth.templates.storage.findResources("AWS::KMS::Key")) as { Properties: { EnableKeyRotation?: boolean } }[];
+
+    // Assess
+    expect(keys).toHaveLength(3);
+    for (const key of keys) expect(key.Properties.EnableKeyRotation).toBe(true);
   });
 
   it("has exactly the three tables: therapeutic data, payment state and audit trail apart", () => {
@@ -62,10 +66,10 @@ describe("storage", () => {
     expect(names).toEqual(indexes);
   });
 
-  it("publishes the key ARN and a default price map as parameters", () => {
+  it("publishes the payload key's ARN and a default price map as parameters", () => {
     // Prepare
     const storage = synth.templates.storage;
-    const keyId = Object.keys(storage.findResources("AWS::KMS::Key"))[0]!;
+    const keyId = Object.keys(storage.findResources("AWS::KMS::Key", { Properties: { Description: "paysync ci: payload envelope branch keys" } }))[0]!;
 
     // Assess
     storage.hasResourceProperties("AWS::SSM::Parameter", {

@@ -30,7 +30,8 @@ export interface SynthesizedApp {
   /**
    * What a template value (an ARN in a policy, a queue's key id …) refers to, following
    * Ref, Fn::GetAtt, Fn::Join (`<table arn>/index/*`) and cross-stack Fn::ImportValue:
-   * `table:<id>`, `queue:<lane>`, `dlq:<lane>`, `key`, `realtime` (the WebSocket API), `*`, or
+   * `table:<id>`, `queue:<lane>`, `dlq:<lane>`, `key` (tables and lanes), `key:payload`, `key:secrets`,
+   * `realtime` (the WebSocket API), `*`, or
    * undefined for anything else.
    */
   refersTo(stackName: string, value: unknown): string | undefined;
@@ -101,7 +102,7 @@ function referenceResolver(app: App, byStackName: Map<string, Template>): Synthe
     if (c instanceof Table) name(c, c.cdk.table, `table:${c.id}`);
     else if (c instanceof Queue) name(c, c.cdk.queue, `queue:${c.id}`);
     else if (c instanceof sqs.Queue && c.node.scope instanceof Stack) name(c, c, `dlq:${c.node.id.replace(/Dlq$/, "")}`);
-    else if (c instanceof kms.Key) name(c, c, "key");
+    else if (c instanceof kms.Key) name(c, c, c.node.id === "PayloadKey" ? "key:payload" : c.node.id === "SecretsKey" ? "key:secrets" : "key");
     else if (c instanceof WebSocketApi) name(c, c.cdk.webSocketApi, "realtime");
   }
   const exports = new Map<string, { stackName: string; value: unknown }>();
@@ -171,10 +172,14 @@ interface PolicyResource {
 
 /** What one function's role may do, read back from the synthesized IAM policies. */
 export interface FunctionAccess {
-  /** Unconditional grants: `table:Sync`, `queue:Realtime`, `dlq:Realtime`, `key` → actions. */
+  /** Unconditional grants: `table:Sync`, `queue:Realtime`, `dlq:Realtime`, `key`, `key:payload` → actions. */
   resources: Map<string, Set<string>>;
-  /** KMS actions on the key allowed only through a service (`kms:ViaService`), by service. */
+  /** KMS actions on the data key allowed only through a service (`kms:ViaService`), by service. */
   keyViaService: Map<string, Set<string>>;
+  /** KMS actions on the payload key allowed only with exactly the branch-key encryption context. */
+  payloadKeyWithContext: Set<string>;
+  /** SSM parameters (JSON of their ARNs) whose secrets-key decryption, through SSM, is allowed. */
+  secretsKeyParameters: string[];
   /** Statements with any other condition, or on resources that resolve to nothing known. */
   other: Statement[];
 }
@@ -218,7 +223,7 @@ export function statementsOf(synth: SynthesizedApp, fn: Function): Statement[] {
 
 export function accessOf(synth: SynthesizedApp, fn: Function): FunctionAccess {
   const stackName = Stack.of(fn).stackName;
-  const access: FunctionAccess = { resources: new Map(), keyViaService: new Map(), other: [] };
+  const access: FunctionAccess = { resources: new Map(), keyViaService: new Map(), payloadKeyWithContext: new Set(), secretsKeyParameters: [], other: [] };
   for (const statement of statementsOf(synth, fn)) {
     if (statement.Effect !== "Allow") continue;
     const actions = asList(statement.Action);
@@ -233,6 +238,16 @@ export function accessOf(synth: SynthesizedApp, fn: Function): FunctionAccess {
       const set = access.keyViaService.get(service) ?? new Set<string>();
       actions.forEach((a) => set.add(a));
       access.keyViaService.set(service, set);
+      continue;
+    }
+    if (isBranchKeyContext(statement.Condition) && targets.every((t) => t === "key:payload") && actions.every((a) => a.startsWith("kms:"))) {
+      actions.forEach((a) => access.payloadKeyWithContext.add(a));
+      continue;
+    }
+    const parameters = statement.Condition?.StringEquals?.["kms:EncryptionContext:PARAMETER_ARN"];
+    if (parameters !== undefined && typeof viaService === "string" && viaService.startsWith("ssm.") && Object.keys(statement.Condition!).length === 1 &&
+      targets.every((t) => t === "key:secrets") && actions.length === 1 && actions[0] === "kms:Decrypt") {
+      access.secretsKeyParameters.push(...asList(parameters).map((p) => JSON.stringify(p)));
       continue;
     }
     if (statement.Condition !== undefined || statement.NotAction || statement.NotResource) {
@@ -251,6 +266,14 @@ export function accessOf(synth: SynthesizedApp, fn: Function): FunctionAccess {
     }
   }
   return access;
+}
+
+/** The condition the envelope's KMS calls satisfy: exactly `{ purpose: "paysync-branch-key" }`. */
+function isBranchKeyContext(condition: Statement["Condition"]): boolean {
+  return JSON.stringify(condition) === JSON.stringify({
+    StringEquals: { "kms:EncryptionContext:purpose": "paysync-branch-key" },
+    "ForAllValues:StringEquals": { "kms:EncryptionContextKeys": ["purpose"] },
+  });
 }
 
 function isRef(value: unknown, logicalId: string): boolean {

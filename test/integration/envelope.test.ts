@@ -206,6 +206,21 @@ describe("PayloadCipher on the local KMS endpoint", () => {
       await expect(cipher.decrypt(stored, entityA)).resolves.toStrictEqual({ secret: MARKER });
     });
 
+    it("a ciphertext of another record is refused from its header: no KMS call, no plaintext", async () => {
+      // Prepare: a fresh reader (another container), which would have to ask KMS for the branch key
+      const stored = await cipher.encrypt({ secret: MARKER }, entityA);
+      const reader = new PayloadCipher({ keyArn, kmsClient: client });
+
+      // Act
+      const reading = reader.decrypt(stored, entityB);
+
+      // Assess
+      await expect(reading).rejects.toBeInstanceOf(EncryptionContextMismatch);
+      expect(reader.kmsCallCount()).toBe(0);
+      await expect(reader.decrypt(stored, entityA)).resolves.toStrictEqual({ secret: MARKER });
+      expect(reader.kmsCallCount()).toBe(1);
+    });
+
     it("a ciphertext written before the entity was bound still decrypts for its user and type", async () => {
       // Prepare: the legacy binding, { userKey, entityType } only
       const legacy = await cipher.encrypt({ secret: MARKER }, CONTEXT);
@@ -235,7 +250,8 @@ describe("PayloadCipher on the local KMS endpoint", () => {
   it.each([
     { name: "the format version", position: () => 0 },
     { name: "the message id", position: () => 10 },
-    { name: "the header's encryption context", position: (stored: string) => headerParts(stored).encryptionContext + 20 },
+    // A changed context is no longer the reader's: refused from the header, before any unwrap.
+    { name: "the header's encryption context", position: (stored: string) => headerParts(stored).encryptionContext + 20, refusal: EncryptionContextMismatch },
     { name: "the provider id of the data key", position: (stored: string) => headerParts(stored).providerId + 3 },
     { name: "the KMS-wrapped branch key (its key id)", position: (stored: string) => headerParts(stored).wrappedBranchKey + 4 },
     { name: "the KMS-wrapped branch key (its ciphertext)", position: (stored: string) => headerParts(stored).dataKeyIv - 30 },
@@ -246,7 +262,7 @@ describe("PayloadCipher on the local KMS endpoint", () => {
     { name: "the header's authentication tag", position: (stored: string) => headerParts(stored).headerTag + 2 },
     { name: "the body", position: () => -60 },
     { name: "the last authentication tag", position: () => -1 },
-  ])("a ciphertext tampered in $name is rejected", async ({ position }) => {
+  ] as { name: string; position: (stored: string) => number; refusal?: typeof CiphertextRejected | typeof EncryptionContextMismatch }[])("a ciphertext tampered in $name is rejected", async ({ position, refusal = CiphertextRejected }) => {
     // Prepare
     const stored = await cipher.encrypt({ secret: MARKER, padding: "x".repeat(200) }, CONTEXT);
     const reader = new PayloadCipher({ keyArn, kmsClient: client });
@@ -255,7 +271,7 @@ describe("PayloadCipher on the local KMS endpoint", () => {
     const reading = reader.decrypt(tamper(stored, position(stored)), CONTEXT);
 
     // Assess
-    await expect(reading).rejects.toBeInstanceOf(CiphertextRejected);
+    await expect(reading).rejects.toBeInstanceOf(refusal);
   });
 
   it("a truncated ciphertext is rejected", async () => {
@@ -422,6 +438,23 @@ describe("PayloadCipher on the local KMS endpoint", () => {
     // Assess
     await expect(attempt).rejects.toBeInstanceOf(DependencyError);
     unreachable.destroy();
+  });
+
+  it.each([
+    { name: "encrypting", act: (reader: PayloadCipher, _stored: string) => reader.encrypt({ ok: true }, CONTEXT) },
+    { name: "decrypting", act: (reader: PayloadCipher, stored: string) => reader.decrypt(stored, CONTEXT) },
+  ])("$name under a key KMS does not know (deleted, a wrong ARN) is a dependency failure that alarms, not a rejected ciphertext", async ({ act }) => {
+    // Prepare
+    const stored = await cipher.encrypt({ ok: true }, CONTEXT);
+    const unknownKey = keyArn.replace(/key\/[\w-]+$/, "key/00000000-0000-4000-8000-000000000000");
+    const misconfigured = new PayloadCipher({ keyArn: unknownKey, kmsClient: client });
+
+    // Act
+    const attempt = act(misconfigured, stored);
+
+    // Assess
+    await expect(attempt).rejects.toBeInstanceOf(DependencyError);
+    await expect(act(misconfigured, stored)).rejects.not.toBeInstanceOf(CiphertextRejected);
   });
 });
 

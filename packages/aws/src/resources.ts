@@ -198,7 +198,12 @@ export const CRISIS_CAPACITY = {
 export const METRICS_NAMESPACE = "paysync";
 
 export type TableAccess = "read" | "readwrite";
-export type KeyAccess = "encrypt_decrypt" | "describe";
+/**
+ * What a function does with the payload key (stacks/key-policies.ts): `decrypt` unwraps branch
+ * keys (it opens payloads), `generate` asks for new ones (it writes payloads), `describe` only
+ * checks the key is there. A writer never unwraps: it keeps the branch keys it generated.
+ */
+export type PayloadKeyUse = "decrypt" | "generate" | "describe";
 
 export interface FunctionDefinition {
   id: string;
@@ -211,7 +216,7 @@ export interface FunctionDefinition {
   redrives?: LaneId[];
   /** Lanes (and their DLQs) whose attributes it may read: depth for health and ops views. */
   inspects?: LaneId[];
-  key?: KeyAccess;
+  payloadKey?: readonly PayloadKeyUse[];
   /** It pokes devices after a commit: the WebSocket API's endpoint and `execute-api:ManageConnections`. */
   pokes?: true;
   secrets: SecretName[];
@@ -228,7 +233,7 @@ const KEY_PARAMS: ParameterName[] = ["KMS_KEY_ARN"];
 export const FUNCTIONS = {
   Health: {
     id: "Health", handler: "functions/http/health.handler",
-    tables: { Sync: "read", Payments: "read", Audit: "read", Connections: "read" }, sendsTo: [], key: "describe",
+    tables: { Sync: "read", Payments: "read", Audit: "read", Connections: "read" }, sendsTo: [], payloadKey: ["describe"],
     inspects: ["Realtime", "Standard", "Background", "Webhooks"],
     secrets: [], parameters: KEY_PARAMS, timeoutSeconds: 5, memoryMb: 256,
   },
@@ -251,44 +256,44 @@ export const FUNCTIONS = {
     id: "SyncPush", handler: "functions/http/sync-push.handler",
     tables: { Sync: "readwrite", Payments: "read", Audit: "readwrite", Connections: "readwrite" },
     // Crisis-class ops are applied in the request, and poke like the crisis routes.
-    sendsTo: ["Realtime", "Standard", "Background"], key: "encrypt_decrypt", pokes: true,
+    sendsTo: ["Realtime", "Standard", "Background"], payloadKey: ["decrypt", "generate"], pokes: true,
     secrets: API_SECRETS, parameters: KEY_PARAMS, timeoutSeconds: 10, memoryMb: 512,
   },
   SyncPull: {
     id: "SyncPull", handler: "functions/http/sync-pull.handler",
-    tables: { Sync: "readwrite", Payments: "read" }, sendsTo: [], key: "encrypt_decrypt",
+    tables: { Sync: "readwrite", Payments: "read" }, sendsTo: [], payloadKey: ["decrypt"],
     secrets: API_SECRETS, parameters: KEY_PARAMS, timeoutSeconds: 10, memoryMb: 512,
   },
   Conflicts: {
     id: "Conflicts", handler: "functions/http/conflicts.handler",
-    tables: { Sync: "readwrite", Payments: "read", Audit: "readwrite" }, sendsTo: [], key: "encrypt_decrypt",
+    tables: { Sync: "readwrite", Payments: "read", Audit: "readwrite" }, sendsTo: [], payloadKey: ["decrypt", "generate"],
     secrets: API_SECRETS, parameters: KEY_PARAMS, timeoutSeconds: 10, memoryMb: 512,
   },
   Handoff: {
     id: "Handoff", handler: "functions/http/handoff.handler",
-    tables: { Sync: "readwrite", Audit: "readwrite", Connections: "readwrite" }, sendsTo: [], key: "encrypt_decrypt", pokes: true,
+    tables: { Sync: "readwrite", Audit: "readwrite", Connections: "readwrite" }, sendsTo: [], payloadKey: ["generate"], pokes: true,
     secrets: API_SECRETS, parameters: KEY_PARAMS, timeoutSeconds: 10, memoryMb: 512,
   },
   Crisis: {
     id: "Crisis", handler: "functions/crisis.handler",
-    tables: { Sync: "readwrite", Audit: "readwrite", Connections: "readwrite" }, key: "encrypt_decrypt", pokes: true,
+    tables: { Sync: "readwrite", Audit: "readwrite", Connections: "readwrite" }, payloadKey: ["decrypt", "generate"], pokes: true,
     // Only for crisis writes storage refused (degraded mode): the sync worker applies them once it is back.
     sendsTo: ["Realtime"],
     secrets: API_SECRETS, parameters: KEY_PARAMS, timeoutSeconds: 5, memoryMb: 1024,
   },
   SyncWorker: {
     id: "SyncWorker", handler: SYNC_WORKER,
-    tables: { Sync: "readwrite", Payments: "read", Audit: "readwrite", Connections: "readwrite" }, sendsTo: [], key: "encrypt_decrypt", pokes: true,
+    tables: { Sync: "readwrite", Payments: "read", Audit: "readwrite", Connections: "readwrite" }, sendsTo: [], payloadKey: ["decrypt", "generate"], pokes: true,
     secrets: [], parameters: KEY_PARAMS, timeoutSeconds: 30, memoryMb: 512,
   },
   WebhookWorker: {
     id: "WebhookWorker", handler: LANES.Webhooks.handler,
-    tables: { Payments: "readwrite", Sync: "readwrite", Audit: "readwrite", Connections: "readwrite" }, sendsTo: [], key: "encrypt_decrypt", pokes: true,
+    tables: { Payments: "readwrite", Sync: "readwrite", Audit: "readwrite", Connections: "readwrite" }, sendsTo: [], payloadKey: ["generate"], pokes: true,
     secrets: [], parameters: ["KMS_KEY_ARN", "PRICE_TIERS"], timeoutSeconds: 30, memoryMb: 512,
   },
   GraceExpiry: {
     id: "GraceExpiry", handler: JOBS.GraceExpiry.handler,
-    tables: { Payments: "readwrite", Sync: "readwrite", Audit: "readwrite", Connections: "readwrite" }, sendsTo: [], key: "encrypt_decrypt", pokes: true,
+    tables: { Payments: "readwrite", Sync: "readwrite", Audit: "readwrite", Connections: "readwrite" }, sendsTo: [], payloadKey: ["generate"], pokes: true,
     secrets: [], parameters: KEY_PARAMS, timeoutSeconds: 900, memoryMb: 512,
   },
   RetentionPurge: {

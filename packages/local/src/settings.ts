@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { z } from "zod";
+import { PSEUDONYM_SECRET_BYTES, pseudonymSecretProblem } from "@paysync/core/pii";
 
 /**
  * Local configuration (SPEC.md §7): every setting optional, read once from the
@@ -60,9 +61,12 @@ function loadOrCreateSecrets(dataDir: string, env: z.infer<typeof EnvSchema>): L
   const generated: LocalSecrets = {
     jwtSecret: stored.jwtSecret ?? randomBytes(32).toString("hex"),
     stripeWebhookSecret: stored.stripeWebhookSecret ?? `whsec_${randomBytes(24).toString("hex")}`,
-    pseudonymSecret: stored.pseudonymSecret ?? randomBytes(32).toString("hex"),
+    pseudonymSecret: stored.pseudonymSecret ?? randomBytes(PSEUDONYM_SECRET_BYTES).toString("hex"),
     adminToken: stored.adminToken ?? randomBytes(24).toString("hex"),
   };
+  // A weak stored secret is refused, not replaced: a new one would orphan every local user key.
+  const problem = pseudonymSecretProblem(generated.pseudonymSecret);
+  if (problem !== undefined) throw new SettingsError(`${file}: ${problem}; delete the file (and the local data) to start afresh`);
   if (JSON.stringify(generated) !== JSON.stringify(stored)) writeFileAtomic(file, JSON.stringify(generated, null, 2));
   return {
     jwtSecret: env.LOCAL_JWT_SECRET ?? generated.jwtSecret,

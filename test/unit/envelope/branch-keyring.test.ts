@@ -293,14 +293,22 @@ describe("the branch keyring", () => {
     for (const key of handedOut) expect(key.every((byte) => byte === 0)).toBe(true);
   });
 
-  it("refuses a non-positive age, message count or capacity", () => {
+  it.each([
+    ["a zero age", { maxAgeMs: 0 }],
+    ["a zero message count", { maxMessagesPerKey: 0 }],
+    ["a zero capacity", { capacity: 0 }],
+    ["an endless age", { maxAgeMs: Infinity }],
+    ["an endless message count", { maxMessagesPerKey: Infinity }],
+    ["an endless capacity", { capacity: Infinity }],
+    ["a NaN age", { maxAgeMs: Number.NaN }],
+    ["a fractional message count", { maxMessagesPerKey: 1.5 }],
+    ["more messages than AES-GCM allows one key with random IVs", { maxMessagesPerKey: 2 ** 32 + 1 }],
+    ["an age beyond a day", { maxAgeMs: 24 * 60 * 60_000 + 1 }],
+  ])("refuses %s", (_case, options) => {
     // Prepare
     const { kms } = fakeKms();
 
-    // Act
-    const builds = [{ maxAgeMs: 0 }, { maxMessagesPerKey: 0 }, { capacity: 0 }].map((options) => () => keyringOn(kms, options));
-
     // Assess
-    for (const build of builds) expect(build).toThrow(RangeError);
+    expect(() => keyringOn(kms, options)).toThrow(RangeError);
   });
 });

@@ -40,6 +40,10 @@ const PROVIDER_INFO_SUFFIX_BYTES = 4 + 4 + 12;
 /** KMS ciphertext blobs are at most 6,144 bytes. */
 const MAX_KEY_NAME_LENGTH = Math.ceil(6_144 / 3) * 4;
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
+/** AES-GCM with random 96-bit IVs: NIST SP 800-38D's 2^32 invocations per key. */
+export const MAX_MESSAGES_PER_BRANCH_KEY = 2 ** 32;
+/** A branch key lives for minutes; a day is far beyond any sensible setting. */
+export const MAX_BRANCH_KEY_AGE_MS = 24 * 60 * 60_000;
 
 /** The two KMS operations a branch keyring needs, bound to one KMS key and one encryption context. */
 export interface BranchKeyKms {
@@ -100,9 +104,14 @@ export class BranchKeyring extends KeyringNode {
 
   constructor({ kms, maxAgeMs, maxMessagesPerKey, capacity, now = Date.now }: BranchKeyringOptions) {
     super();
-    if (!(maxAgeMs > 0) || !(maxMessagesPerKey >= 1) || !(capacity >= 1)) {
-      throw new RangeError("maxAgeMs, maxMessagesPerKey and capacity must be positive");
+    // Finite and bounded: `Infinity` would keep one branch key (and its exposure) forever.
+    if (!Number.isFinite(maxAgeMs) || !(maxAgeMs > 0) || maxAgeMs > MAX_BRANCH_KEY_AGE_MS) {
+      throw new RangeError(`maxAgeMs must be positive and at most ${MAX_BRANCH_KEY_AGE_MS} (a day)`);
     }
+    if (!Number.isSafeInteger(maxMessagesPerKey) || maxMessagesPerKey < 1 || maxMessagesPerKey > MAX_MESSAGES_PER_BRANCH_KEY) {
+      throw new RangeError(`maxMessagesPerKey must be an integer from 1 to ${MAX_MESSAGES_PER_BRANCH_KEY}`);
+    }
+    if (!Number.isSafeInteger(capacity) || capacity < 1) throw new RangeError("capacity must be a positive integer");
     this.#kms = kms;
     this.#maxAgeMs = maxAgeMs;
     this.#maxMessagesPerKey = maxMessagesPerKey;

@@ -21,8 +21,9 @@
  * *branch key*, with the message's encryption context as additional authenticated data, so it
  * unwraps only for the same context. The branch key is a 32-byte key from KMS
  * `GenerateDataKey` under `keyArn` and the fixed KMS encryption context
- * `{ purpose: "paysync-branch-key" }`; its KMS-wrapped form is written into each message, so any
- * instance allowed to call kms:Decrypt on `keyArn` can read any message.
+ * `BRANCH_KEY_KMS_CONTEXT` (kms-context.ts); its KMS-wrapped form is written into each message,
+ * so any instance allowed to call kms:Decrypt on `keyArn` with that context can read any
+ * message — which the payload key's policy allows only the reading functions' roles.
  *
  * One branch key encrypts for `cacheMaxAgeMs` (5 minutes) or `maxMessagesPerKey` messages
  * (10,000), whichever comes first, for every user and entity type; unwrapped branch keys are kept
@@ -33,11 +34,20 @@
  * five-minute window of one writer), and KMS audit logs show branch keys, not users.
  */
 import { gunzipSync, gzipSync } from "node:zlib";
-import { AlgorithmSuiteIdentifier, buildClient, CommitmentPolicy } from "@aws-crypto/client-node";
+import {
+  AlgorithmSuiteIdentifier,
+  buildClient,
+  CommitmentPolicy,
+  KeyringNode,
+  type EncryptedDataKey,
+  type NodeDecryptionMaterial,
+  type NodeEncryptionMaterial,
+} from "@aws-crypto/client-node";
 import { DecryptCommand, GenerateDataKeyCommand, KMSClient, type KMSClientConfig } from "@aws-sdk/client-kms";
 import { DependencyError, PaysyncError } from "@paysync/core/errors";
 import type { PayloadCipher as PayloadCipherPort, PayloadContext } from "@paysync/core/ports";
 import { BranchKeyring, BranchKeyRejected, BranchKeyUnavailable, type BranchKeyKms } from "./branch-keyring.js";
+import { BRANCH_KEY_KMS_CONTEXT } from "./kms-context.js";
 
 export type { PayloadContext };
 
@@ -85,11 +95,13 @@ export class CiphertextRejected extends PaysyncError {
 }
 
 const SUITE = AlgorithmSuiteIdentifier.ALG_AES256_GCM_IV12_TAG16_HKDF_SHA512_COMMIT_KEY;
-/** The KMS encryption context of every branch key: KMS unwraps it for nothing else. */
-const BRANCH_KEY_CONTEXT: Readonly<Record<string, string>> = Object.freeze({ purpose: "paysync-branch-key" });
 const KEY_ARN = /^arn:aws[a-z-]*:kms:([a-z0-9-]+):\d{12}:key\/[\w-]+$/;
-/** KMS answers that blame the ciphertext rather than KMS being unavailable. */
-const CIPHERTEXT_FAULTS = new Set(["InvalidCiphertextException", "IncorrectKeyException", "NotFoundException"]);
+/**
+ * KMS answers that blame the ciphertext rather than KMS or our key. `NotFoundException` is not
+ * one: it means the configured key is deleted or the ARN is wrong — a deployment fault that must
+ * alarm as an outage (as it does on encrypt), not pass for a tampered payload.
+ */
+const CIPHERTEXT_FAULTS = new Set(["InvalidCiphertextException", "IncorrectKeyException"]);
 
 const { encrypt, decrypt } = buildClient({
   commitmentPolicy: CommitmentPolicy.REQUIRE_ENCRYPT_REQUIRE_DECRYPT,
@@ -146,15 +158,22 @@ export class PayloadCipher implements PayloadCipherPort {
     }
   }
 
-  /** base64 → decrypt → check the context → gunzip → JSON. */
+  /**
+   * base64 → check the context → decrypt → gunzip → JSON. The context is checked from the
+   * message header before any key is unwrapped: a message bound to another record costs no KMS
+   * call and never becomes plaintext.
+   */
   async decrypt(ciphertext: string, expected: PayloadContext): Promise<unknown> {
     const binding = bindingOf(expected);
+    const keyring = new ExpectedContextKeyring(this.#keyring, (actual) => this.#binds(actual, binding));
     let opened: Awaited<ReturnType<typeof decrypt>>;
     try {
-      opened = await decrypt(this.#keyring, Buffer.from(ciphertext, "base64"));
+      opened = await decrypt(keyring, Buffer.from(ciphertext, "base64"));
     } catch (error) {
+      if (keyring.refused) throw new EncryptionContextMismatch(expected);
       throw kmsFailureIn(error) ? dependencyError("KMS could not unwrap the branch key", error) : new CiphertextRejected(error);
     }
+    // The keyring saw the header's context; this re-check guards against an SDK that did not ask it.
     if (!this.#binds(opened.messageHeader.encryptionContext, binding)) throw new EncryptionContextMismatch(expected);
     try {
       return JSON.parse(gunzipSync(opened.plaintext, { maxOutputLength: this.#maxPlaintextBytes }).toString("utf8"));
@@ -180,7 +199,7 @@ export class PayloadCipher implements PayloadCipherPort {
 
   /** GenerateDataKey and Decrypt of branch keys under `keyArn`, counted, with KMS errors sorted into outages and rejections. */
   #branchKeyKms(kms: KMSClient, keyArn: string): BranchKeyKms {
-    const input = { KeyId: keyArn, EncryptionContext: { ...BRANCH_KEY_CONTEXT } };
+    const input = { KeyId: keyArn, EncryptionContext: { ...BRANCH_KEY_KMS_CONTEXT } };
     return {
       generate: async () => {
         this.#kmsCalls += 1;
@@ -201,6 +220,30 @@ export class PayloadCipher implements PayloadCipherPort {
         return Plaintext;
       },
     };
+  }
+}
+
+/**
+ * One decryption's keyring: refuses the message when its header's context is not the expected
+ * one, before the branch keyring unwraps anything; otherwise hands over to the shared keyring.
+ */
+class ExpectedContextKeyring extends KeyringNode {
+  refused = false;
+
+  constructor(private readonly inner: BranchKeyring, private readonly accepts: (context: Readonly<Record<string, string>>) => boolean) {
+    super();
+  }
+
+  override _onEncrypt(): Promise<NodeEncryptionMaterial> {
+    throw new Error("ExpectedContextKeyring only decrypts");
+  }
+
+  override async _onDecrypt(material: NodeDecryptionMaterial, encryptedDataKeys: EncryptedDataKey[]): Promise<NodeDecryptionMaterial> {
+    if (!this.accepts(material.encryptionContext)) {
+      this.refused = true;
+      throw new Error("The message is bound to another context");
+    }
+    return this.inner.onDecrypt(material, encryptedDataKeys);
   }
 }
 

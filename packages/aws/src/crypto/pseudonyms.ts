@@ -1,6 +1,14 @@
 import { pseudonymousKey } from "@paysync/core/pii";
 import { config } from "../base/config.js";
 
+/*
+ * One secret, several kinds of pseudonym. `u`, `c` and `d` predate domain separation and hash
+ * the bare value (their keys are stored everywhere and must not change); any new kind is given
+ * its own label by `pseudonymousKey` (`paysync.pseudonym.<kind>`), so the same string as a user
+ * id and as, say, a session id yields unrelated keys. The secret is checked to be ≥ 32 random
+ * bytes on every use, so a weak one fails the first request rather than minting keys.
+ */
+
 /** The caller's pseudonymous key: the only user identifier that storage, queues and logs see. */
 export function userKeyFor(userId: string): string {
   return pseudonymousKey(config.secret("PSEUDONYM_SECRET"), userId, "u");
