@@ -40,7 +40,7 @@ export class ConflictService {
 
   async resolve(userKey: string, conflictId: string, request: ConflictResolveRequest, resolverDeviceId: string | undefined, now = new Date()): Promise<ConflictResolveResponse> {
     // A merged payload is a write like any op's: the same 256 KiB limit (413), checked first.
-    if (request.payload !== undefined) {
+    if (request.resolution === "merge") {
       const size = checkOpPayloadSize(request.payload);
       if (!size.ok) throw size.error;
     }
@@ -58,7 +58,7 @@ export class ConflictService {
     const { incoming } = conflict;
     const takeIncoming = request.resolution === "take_incoming";
     const action = takeIncoming ? incoming.action : "upsert";
-    const cipherText = takeIncoming ? incoming.payloadCipher : await this.ports.cipher.encrypt(request.payload, { userKey, entityType, entityId });
+    const cipherText = request.resolution === "merge" ? await this.ports.cipher.encrypt(request.payload, { userKey, entityType, entityId }) : incoming.payloadCipher;
     const result = await this.ports.applier.apply({
       v: 1, userKey, deviceId: resolverDeviceId ?? "server", devicePriority: RESOLUTION_DEVICE_PRIORITY,
       opId: resolutionOpId(conflictId), entityType, entityId, action, baseVersion: current?.version ?? 0,

@@ -26,8 +26,17 @@ export const ActionSchema = z.enum(["upsert", "delete"]);
 export const PlatformSchema = z.enum(["ios", "android", "web"]);
 export const CrisisLevelSchema = z.enum(["moderate", "high", "imminent"]);
 export const CrisisSourceSchema = z.enum(["button", "assessment", "clinician"]);
-/** Opaque pull cursor (base64url or decimal). */
-export const CursorSchema = z.string().regex(/^[A-Za-z0-9_=-]{1,512}$/, "must be an opaque cursor");
+/** Opaque pull cursor (base64url or decimal); the pattern is also the query parameter's in the OpenAPI document. */
+export const CURSOR_PATTERN = /^[A-Za-z0-9_=-]{1,512}$/;
+export const CursorSchema = z.string().regex(CURSOR_PATTERN, "must be an opaque cursor");
+/**
+ * Free text a person types (a safety-plan entry, a contact's name): trimmed, and at least one
+ * character that is not white space — which the pattern states, so the document says what the
+ * server enforces (a whitespace-only entry is a 400, not an empty one stored).
+ */
+export function typedTextSchema(maxLength: number) {
+  return z.string().trim().min(1).max(maxLength).regex(/\S/, "must hold a character that is not white space");
+}
 
 /**
  * An integer in a query string, strictly: plain decimal digits, no sign, spaces, leading zeros,

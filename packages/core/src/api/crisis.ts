@@ -6,7 +6,7 @@
  * const body = CrisisActivateRequestSchema.parse({ deviceId: "phone-1", level: "high", source: "button" });
  */
 import { z } from "zod";
-import { CrisisLevelSchema, CrisisSourceSchema, DateTimeSchema, IdSchema } from "./common.js";
+import { CrisisLevelSchema, CrisisSourceSchema, DateTimeSchema, IdSchema, typedTextSchema } from "./common.js";
 
 export const CrisisActivateRequestSchema = z.strictObject({
   deviceId: IdSchema,
@@ -18,7 +18,7 @@ export type CrisisActivateRequest = z.infer<typeof CrisisActivateRequestSchema>;
 export const CrisisResolveRequestSchema = z.strictObject({ deviceId: IdSchema });
 export type CrisisResolveRequest = z.infer<typeof CrisisResolveRequestSchema>;
 
-const PlanItemsSchema = z.array(z.string().trim().min(1).max(500)).max(20).default([]);
+const PlanItemsSchema = z.array(typedTextSchema(500)).max(20).default([]);
 
 /** Stanley-Brown safety plan sections; a PUT replaces the whole plan and omitted sections are empty. */
 export const SafetyPlanSchema = z.strictObject({
@@ -45,14 +45,14 @@ export function safetyPlanHasContent(plan: SafetyPlan): boolean {
  */
 export const SafetyPlanRequestSchema = SafetyPlanSchema.refine(safetyPlanHasContent, {
   message: "A safety plan needs at least one entry; DELETE /v1/crisis/safety-plan clears it",
-});
+}).meta({ description: "The whole plan. At least one section must hold an entry (an empty plan is a 400); DELETE /v1/crisis/safety-plan clears it." });
 
 export const MAX_EMERGENCY_CONTACTS = 20;
 
 export const EmergencyContactSchema = z.strictObject({
-  name: z.string().trim().min(1).max(100),
+  name: typedTextSchema(100),
   phone: z.string().regex(/^\+?[0-9 ().-]{3,32}$/, "must be a phone number").optional(),
-  relationship: z.string().trim().min(1).max(50).optional(),
+  relationship: typedTextSchema(50).optional(),
 });
 export type EmergencyContact = z.infer<typeof EmergencyContactSchema>;
 

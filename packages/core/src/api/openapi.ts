@@ -8,7 +8,7 @@
  */
 import { answersEveryProtocol, CURRENT_PROTOCOL, PROTOCOL_HEADER, SUPPORTED_PROTOCOL } from "./protocol.js";
 import { REALTIME_PATH, REALTIME_ROUTES } from "./realtime.js";
-import { API_ROUTES, type ApiRoute } from "./routes.js";
+import { API_ROUTES, type ApiFunction, type ApiRoute } from "./routes.js";
 import { API_SCHEMAS, toJsonSchema, type ApiSchemaName } from "./schemas.js";
 
 const ERROR_DESCRIPTIONS: Record<number, string> = {
@@ -81,6 +81,26 @@ const RAW_BODY_OPERATIONS: Record<string, { parameters: Record<string, unknown>[
   },
 };
 
+/** The document's sections: each function's routes under the tag of what it serves. */
+const TAGS = {
+  health: "Liveness and dependencies",
+  payments: "Stripe intake and what a user's plan entitles them to (SPEC §3)",
+  devices: "A user's devices",
+  sync: "Push, pull, conflicts and session handoff (SPEC §4, docs/SYNC.md)",
+  crisis: "The crisis path: open to every user whatever they pay, never gated on payment (SPEC §4.2, docs/CRISIS.md)",
+} as const;
+const TAG_OF: Record<ApiFunction, keyof typeof TAGS> = {
+  Health: "health", StripeWebhook: "payments", Entitlements: "payments", Devices: "devices",
+  SyncPush: "sync", SyncPull: "sync", Conflicts: "sync", Handoff: "sync", Crisis: "crisis",
+};
+
+/** What a reader needs beyond the summary, said the same way for every operation. */
+function describe(op: ApiRoute): string {
+  const caller = op.auth ? "Needs the user's bearer token" : "No token";
+  const device = op.deviceHeader === true ? "; names the calling device in `X-Device-Id`" : op.deviceHeader === "optional" ? "; may name the calling device in `X-Device-Id`" : "";
+  return `${op.summary}. ${caller}${device}. Every refusal is an \`ErrorBody\`.`;
+}
+
 function operationObject(op: ApiRoute): Record<string, unknown> {
   const [method = "", path = ""] = op.route.split(" ");
   const parameters: Record<string, unknown>[] = [...path.matchAll(/\{(\w+)\}/g)].map((m) => ({
@@ -105,12 +125,37 @@ function operationObject(op: ApiRoute): Record<string, unknown> {
   return {
     operationId: `${method.toLowerCase()}${path.replace(/\{(\w+)\}/g, "By_$1").replace(/[^A-Za-z0-9]+(\w)?/g, (_m, c: string | undefined) => (c ?? "").toUpperCase())}`,
     summary: op.summary,
+    description: describe(op),
+    tags: [TAG_OF[op.function]],
     security: op.auth ? [{ bearer: [] }] : [],
     ...(parameters.length ? { parameters } : {}),
     ...(op.body ? { requestBody: { required: true, content: { "application/json": { schema: ref(op.body) } } } } : {}),
     ...(raw ? { requestBody: raw.requestBody } : {}),
     responses,
   };
+}
+
+/** Names of the components a value points at (`$ref: #/components/schemas/<name>…`). */
+function refsIn(value: unknown, found = new Set<string>()): Set<string> {
+  if (Array.isArray(value)) value.forEach((v) => refsIn(v, found));
+  else if (value !== null && typeof value === "object") {
+    for (const [key, v] of Object.entries(value)) {
+      const name = key === "$ref" && typeof v === "string" ? /^#\/components\/schemas\/(\w+)/.exec(v)?.[1] : undefined;
+      if (name) found.add(name);
+      else refsIn(v, found);
+    }
+  }
+  return found;
+}
+
+/**
+ * Only the components an operation or the realtime extension reaches: the registry also holds
+ * schemas that validate parameters (inlined per operation) or that zod inlines into their parents.
+ */
+function usedComponents(paths: unknown, schemas: Record<string, Record<string, unknown>>): Record<string, Record<string, unknown>> {
+  const used = refsIn([paths, REALTIME_EXTENSION]);
+  for (const name of [...used]) refsIn(schemas[name], used);
+  return Object.fromEntries(Object.entries(schemas).filter(([name]) => used.has(name)));
 }
 
 /**
@@ -124,18 +169,26 @@ export function buildOpenApiDocument(serverUrl = "http://127.0.0.1:3000"): Recor
     paths[path] ??= {};
     paths[path][method.toLowerCase()] = operationObject(op);
   }
-  const schemas = Object.fromEntries((Object.keys(API_SCHEMAS) as ApiSchemaName[]).map((name) => [name, componentSchema(name)]));
+  const schemas = usedComponents(paths, Object.fromEntries((Object.keys(API_SCHEMAS) as ApiSchemaName[]).map((name) => [name, componentSchema(name)])));
   return {
     openapi: "3.1.0",
     info: {
       title: "paysync device API", version: "1.0.0",
       license: { name: "Proprietary" },
+      contact: { name: "paysync engineering" },
       description: "Tier-aware multi-device sync with an always-open crisis path. Devices send `X-Paysync-Protocol` "
         + `(supported ${SUPPORTED_PROTOCOL.min}..${SUPPORTED_PROTOCOL.max}, also stated by GET /health); the realtime WebSocket is described in \`x-paysync-realtime\`.`,
       "x-paysync-protocol": { header: PROTOCOL_HEADER, ...SUPPORTED_PROTOCOL, absentMeans: CURRENT_PROTOCOL },
     },
     "x-paysync-realtime": REALTIME_EXTENSION,
-    servers: [{ url: serverUrl, description: "local (npm start)" }],
+    servers: [
+      { url: serverUrl, description: "local (npm start)" },
+      {
+        url: "https://{apiId}.execute-api.{region}.amazonaws.com", description: "AWS: the stage's ApiUrl stack output",
+        variables: { apiId: { default: "your-api-id", description: "the HTTP API's id" }, region: { default: "us-east-1" } },
+      },
+    ],
+    tags: Object.entries(TAGS).map(([name, description]) => ({ name, description })),
     paths,
     components: { schemas, securitySchemes: { bearer: { type: "http", scheme: "bearer", bearerFormat: "JWT" } } },
   };

@@ -8,6 +8,7 @@
  * API_ROUTES.filter((route) => route.function === "Crisis").map((route) => route.route);
  * // ["GET /v1/crisis/resources", "POST /v1/crisis/activate", …]
  */
+import { CURSOR_PATTERN } from "./common.js";
 import type { ApiSchemaName } from "./schemas.js";
 
 /** The functions that serve HTTP routes (each is one Lambda function, with its own grants). */
@@ -43,7 +44,7 @@ export const API_ROUTES = [
   {
     route: "GET /v1/sync/pull", function: "SyncPull", summary: "Changes for this device after the cursor", auth: true, deviceHeader: true,
     query: [
-      { name: "cursor", description: "Opaque cursor from the previous pull", schema: { type: "string" } },
+      { name: "cursor", description: "Opaque cursor from the previous pull (absent: a bootstrap)", schema: { type: "string", pattern: CURSOR_PATTERN.source } },
       { name: "limit", description: "Page size, 1–500 (default 100)", schema: { type: "integer", minimum: 1, maximum: 500 } },
     ],
     responses: { 200: "SyncPullResponse" }, errors: [...AUTH_ERRORS, 410, 429],

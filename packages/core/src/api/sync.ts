@@ -18,30 +18,34 @@ export const DEFAULT_PULL_LIMIT = 100;
 
 const VersionSchema = z.number().int().nonnegative();
 
+const OP_FIELDS = {
+  opId: IdSchema,
+  entityType: DeviceEntityTypeSchema,
+  entityId: IdSchema,
+  /** Version the device last saw; 0 for a new entity. */
+  baseVersion: VersionSchema,
+  clientTime: DateTimeSchema,
+};
+
+/**
+ * One op, by `action`: an upsert carries its payload (any JSON); a delete may leave it out. A
+ * discriminated union, so the document states the rule the server enforces.
+ */
 export const SyncOpSchema = z
-  .strictObject({
-    opId: IdSchema,
-    entityType: DeviceEntityTypeSchema,
-    entityId: IdSchema,
-    action: ActionSchema,
-    /** Version the device last saw; 0 for a new entity. */
-    baseVersion: VersionSchema,
-    /** Any JSON; may be left out only by a delete. */
-    payload: JsonValueSchema.optional(),
-    clientTime: DateTimeSchema,
-  })
+  .discriminatedUnion("action", [
+    z.strictObject({ ...OP_FIELDS, action: z.literal("upsert"), payload: JsonValueSchema }),
+    z.strictObject({ ...OP_FIELDS, action: z.literal("delete"), payload: JsonValueSchema.optional() }),
+  ])
   .superRefine((op, ctx) => {
-    if (op.action === "upsert" && op.payload === undefined) {
-      ctx.addIssue({ code: "custom", path: ["payload"], message: "an upsert needs a payload" });
-    }
     // The server scores assessments itself, so an unscorable one is refused up front.
-    if (op.entityType === "assessment" && op.action === "upsert" && op.payload !== undefined) {
+    if (op.entityType === "assessment" && op.action === "upsert") {
       const parsed = AssessmentPayloadSchema.safeParse(op.payload);
       for (const issue of parsed.error?.issues ?? []) {
         ctx.addIssue({ code: "custom", path: ["payload", ...issue.path], message: issue.message });
       }
     }
-  });
+  })
+  .meta({ description: "An op. An upsert of `crisis_state`, `safety_plan` or `emergency_contacts` carries that type's payload (the shapes of the crisis routes' bodies), and an `assessment` upsert a scorable assessment (SPEC §1); other payloads are any JSON, stored as sent. Breaking either is a 400." });
 export type SyncOp = z.infer<typeof SyncOpSchema>;
 
 export const SyncPushRequestSchema = z.strictObject({
@@ -127,14 +131,14 @@ export type ConflictListResponse = z.infer<typeof ConflictListResponseSchema>;
 
 export const ConflictResolutionSchema = z.enum(["keep_current", "take_incoming", "merge"]);
 
-export const ConflictResolveRequestSchema = z
-  .strictObject({ resolution: ConflictResolutionSchema, payload: JsonValueSchema.optional() })
-  .superRefine((body, ctx) => {
-    // A payload with another resolution is ambiguous: which version did the device mean?
-    if ((body.resolution === "merge") !== (body.payload !== undefined)) {
-      ctx.addIssue({ code: "custom", path: ["payload"], message: "a payload is required for merge, and only for merge" });
-    }
-  });
+/**
+ * By `resolution`: `merge` carries the merged payload; the others must not carry one (a payload
+ * with them is ambiguous: which version did the device mean?).
+ */
+export const ConflictResolveRequestSchema = z.discriminatedUnion("resolution", [
+  z.strictObject({ resolution: z.enum(["keep_current", "take_incoming"]) }),
+  z.strictObject({ resolution: z.literal("merge"), payload: JsonValueSchema }),
+]);
 export type ConflictResolveRequest = z.infer<typeof ConflictResolveRequestSchema>;
 
 export const ConflictResolveResponseSchema = z.object({
@@ -151,7 +155,9 @@ export const HandoffRequestSchema = z
   .refine((body) => body.fromDeviceId !== body.toDeviceId, {
     path: ["toDeviceId"],
     message: "a session is handed off to another device",
-  });
+  })
+  // JSON Schema cannot say that two fields differ: the description does.
+  .meta({ description: "`toDeviceId` must differ from `fromDeviceId` (a session is handed to another device; equal ids are a 400). Both must be the caller's registered devices (else 404)." });
 export type HandoffRequest = z.infer<typeof HandoffRequestSchema>;
 
 /** The snapshot reaches the target device as a priority-8 change. */
