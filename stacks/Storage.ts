@@ -4,6 +4,7 @@ import { Config, Table, type StackContext } from "sst/constructs";
 import {
   PARAMETERS,
   SECRETS,
+  SIGNING_KEY,
   TABLES,
   type ParameterName,
   type SecretName,
@@ -13,13 +14,23 @@ import { isEphemeralStage } from "./stage.js";
 
 /**
  * The data: one customer-managed KMS key (tables, queues and payload envelopes), the
- * DynamoDB tables of TABLES, and the secrets and parameters functions bind.
+ * asymmetric key that signs entitlements, the DynamoDB tables of TABLES, and the secrets and
+ * parameters functions bind.
  */
 export function Storage({ stack, app }: StackContext) {
   const key = new kms.Key(stack, "DataKey", {
     description: `paysync ${app.stage}: tables, lanes and payload envelope encryption`,
     enableKeyRotation: true,
     alias: `${app.stage}-${app.name}-data`,
+  });
+
+  // ES256 for signedEntitlements (SPEC §3.1). KMS does not rotate asymmetric keys: rotating
+  // means a new key, published in the JWKS before it signs (docs/PAYMENTS.md).
+  const signingKey = new kms.Key(stack, "EntitlementSigningKey", {
+    description: `paysync ${app.stage}: signs entitlements (ES256)`,
+    keySpec: kms.KeySpec[SIGNING_KEY.keySpec],
+    keyUsage: kms.KeyUsage[SIGNING_KEY.keyUsage],
+    alias: `${app.stage}-${app.name}-entitlement-signing`,
   });
 
   const tables = Object.fromEntries(
@@ -55,6 +66,7 @@ export function Storage({ stack, app }: StackContext) {
 
   const parameterValues: Record<ParameterName, string> = {
     KMS_KEY_ARN: key.keyArn,
+    SIGNING_KEY_ARN: signingKey.keyArn,
     // Stripe price id → tier; prices carrying `metadata.tier` or a lookup key need no entry.
     PRICE_TIERS: process.env.PAYSYNC_PRICE_TIERS ?? "{}",
   };
@@ -62,5 +74,5 @@ export function Storage({ stack, app }: StackContext) {
     PARAMETERS.map((name) => [name, new Config.Parameter(stack, name, { value: parameterValues[name] })]),
   ) as Record<ParameterName, Config.Parameter>;
 
-  return { key, tables, secrets, parameters };
+  return { key, signingKey, tables, secrets, parameters };
 }

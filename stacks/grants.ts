@@ -49,6 +49,8 @@ export interface Lane {
 /** What functions may be granted: the outputs of the Storage and Queues stacks. */
 export interface GrantableResources {
   key: kms.Key;
+  /** The entitlement signing key: `kms:Sign` or `kms:GetPublicKey` only, as `signingKey` says. */
+  signingKey: kms.Key;
   tables: Record<TableId, Table>;
   secrets: Record<SecretName, Config.Secret>;
   parameters: Record<ParameterName, Config.Parameter>;
@@ -154,6 +156,8 @@ export function createFunction(
 
   if (definition.key === "encrypt_decrypt") resources.key.grantEncryptDecrypt(fn);
   if (definition.key === "describe") resources.key.grant(fn, "kms:DescribeKey");
+  if (definition.signingKey === "sign") resources.signingKey.grant(fn, "kms:Sign");
+  if (definition.signingKey === "public_key") resources.signingKey.grant(fn, "kms:GetPublicKey");
   return fn;
 }
 
