@@ -28,9 +28,10 @@ function tableResource(id: string): { logicalId: string; properties: Record<stri
 }
 
 describe("storage", () => {
-  it("has one customer-managed KMS key, rotated automatically", () => {
-    synth.templates.storage.resourceCountIs("AWS::KMS::Key", 1);
+  it("has one customer-managed data key, rotated automatically, and one entitlement signing key", () => {
+    synth.templates.storage.resourceCountIs("AWS::KMS::Key", 2);
     synth.templates.storage.hasResourceProperties("AWS::KMS::Key", { EnableKeyRotation: true });
+    synth.templates.storage.hasResourceProperties("AWS::KMS::Key", { KeySpec: "ECC_NIST_P256", KeyUsage: "SIGN_VERIFY" });
   });
 
   it("has exactly the three tables: therapeutic data, payment state and audit trail apart", () => {
@@ -62,15 +63,20 @@ describe("storage", () => {
     expect(names).toEqual(indexes);
   });
 
-  it("publishes the key ARN and a default price map as parameters", () => {
+  it("publishes the key ARNs and a default price map as parameters", () => {
     // Prepare
     const storage = synth.templates.storage;
-    const keyId = Object.keys(storage.findResources("AWS::KMS::Key"))[0]!;
+    const keyId = Object.keys(storage.findResources("AWS::KMS::Key", { Properties: { EnableKeyRotation: true } }))[0]!;
+    const signingKeyId = Object.keys(storage.findResources("AWS::KMS::Key", { Properties: { KeyUsage: "SIGN_VERIFY" } }))[0]!;
 
     // Assess
     storage.hasResourceProperties("AWS::SSM::Parameter", {
       Name: "/sst/paysync/ci/Parameter/KMS_KEY_ARN/value",
       Value: { "Fn::GetAtt": [keyId, "Arn"] },
+    });
+    storage.hasResourceProperties("AWS::SSM::Parameter", {
+      Name: "/sst/paysync/ci/Parameter/SIGNING_KEY_ARN/value",
+      Value: { "Fn::GetAtt": [signingKeyId, "Arn"] },
     });
     storage.hasResourceProperties("AWS::SSM::Parameter", {
       Name: "/sst/paysync/ci/Parameter/PRICE_TIERS/value",

@@ -30,7 +30,8 @@ export interface SynthesizedApp {
   /**
    * What a template value (an ARN in a policy, a queue's key id …) refers to, following
    * Ref, Fn::GetAtt, Fn::Join (`<table arn>/index/*`) and cross-stack Fn::ImportValue:
-   * `table:<id>`, `queue:<lane>`, `dlq:<lane>`, `key`, `realtime` (the WebSocket API), `*`, or
+   * `table:<id>`, `queue:<lane>`, `dlq:<lane>`, `key`, `signingKey` (the entitlement signing
+   * key), `realtime` (the WebSocket API), `*`, or
    * undefined for anything else.
    */
   refersTo(stackName: string, value: unknown): string | undefined;
@@ -101,7 +102,7 @@ function referenceResolver(app: App, byStackName: Map<string, Template>): Synthe
     if (c instanceof Table) name(c, c.cdk.table, `table:${c.id}`);
     else if (c instanceof Queue) name(c, c.cdk.queue, `queue:${c.id}`);
     else if (c instanceof sqs.Queue && c.node.scope instanceof Stack) name(c, c, `dlq:${c.node.id.replace(/Dlq$/, "")}`);
-    else if (c instanceof kms.Key) name(c, c, "key");
+    else if (c instanceof kms.Key) name(c, c, c.node.id === "EntitlementSigningKey" ? "signingKey" : "key");
     else if (c instanceof WebSocketApi) name(c, c.cdk.webSocketApi, "realtime");
   }
   const exports = new Map<string, { stackName: string; value: unknown }>();
