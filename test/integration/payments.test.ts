@@ -243,4 +243,24 @@ describe("entitlements caching (SPEC 3.1)", () => {
     expect(body.billingIssueDetectedAt).toBe(new Date((c.t + 20) * 1000).toISOString());
     expect(Date.parse(body.validUntil)).toBeLessThanOrEqual(Date.parse(body.graceEndsAt));
   });
+
+  it("a basic user whose failed invoice says Stripe retries in 12 days stays in grace at least until then", async () => {
+    // Prepare: basic's own grace is 7 days; Stripe's Smart Retries may still collect on day 12.
+    const c = customer();
+    const retryAt = c.t + 20 + 12 * 86_400;
+    const failed = invoiceEvent({
+      type: "invoice.payment_failed", customer: c.customer, subscription: "sub_it", shape: "current", created: c.t + 20, id: uid("evt"),
+      nextPaymentAttempt: retryAt, ...BASIC,
+    });
+    await pay.deliver(c.link(), c.sub("customer.subscription.created", "active", 10, BASIC), failed);
+    await pay.laneDrained();
+
+    // Act
+    const body = await pay.entitlements(c.userId);
+
+    // Assess
+    expect(body.tier).toBe("grace_period");
+    expect(Date.parse(body.graceEndsAt)).toBeGreaterThanOrEqual(retryAt * 1000);
+    expect((await pay.storedState(c.userId))?.graceEndsAt).toBe(Date.parse(body.graceEndsAt));
+  });
 });
