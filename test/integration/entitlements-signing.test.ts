@@ -1,5 +1,7 @@
 import { DisableKeyCommand, EnableKeyCommand } from "@aws-sdk/client-kms";
 import { compactVerify, createLocalJWKSet, type JSONWebKeySet } from "jose";
+import { es256Keys, verifyEs256 } from "@paysync/client/jws";
+import { EntitlementClaimsSchema, EntitlementsSchema, JwksSchema } from "@paysync/client/protocol";
 import { beforeAll, describe, expect, it } from "vitest";
 import { nowSeconds, paymentsHarness, uid } from "../helpers/payments.js";
 import { useRuntime } from "../helpers/runtime.js";
@@ -83,6 +85,21 @@ describe("signedEntitlements (SPEC 3.1)", () => {
     expect(answer).toMatchObject({ tier: "premium", crisisAccess: true });
     expect(exp * 1000).toBeLessThanOrEqual(Date.parse(String(answer.validUntil)));
     expect(iat).toBeLessThan(exp);
+  });
+
+  it("the client library's own WebCrypto verifier accepts the answer and its claims, as an app would", async () => {
+    // Prepare
+    const user = await subscriber(PREMIUM);
+    const keys = es256Keys(JwksSchema.parse((await rt.request("GET", "/.well-known/jwks.json")).json).keys);
+
+    // Act
+    const body = EntitlementsSchema.parse((await user.read()).json);
+    const result = await verifyEs256(body.signedEntitlements, (kid) => keys.find((k) => k.kid === kid), crypto.subtle);
+
+    // Assess
+    expect(result.ok).toBe(true);
+    if (!result.ok) return;
+    expect(EntitlementClaimsSchema.parse(result.claims)).toMatchObject({ tier: "premium", crisisAccess: true });
   });
 
   it("fails to verify after any byte of the claims changes", async () => {
