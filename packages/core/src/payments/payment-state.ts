@@ -125,3 +125,13 @@ export function orderKeyFor(meta: EventMeta, status: PaymentStatus): string {
 export function orderKeyTimeMs(key: string): number {
   return Number(key.slice(0, SECONDS_DIGITS)) * 1000;
 }
+
+/**
+ * The first payment failure of the current episode: failures after the latest recovery. Null
+ * while nothing is owed, so a notice shown once per episode can key on this value.
+ */
+export function billingIssueDetectedAt(state: PaymentState): number | null {
+  const { recoveredAt } = state.registers;
+  const open = state.failureTimes.filter((t) => recoveredAt === null || t > recoveredAt);
+  return open.length === 0 ? null : Math.min(...open);
+}

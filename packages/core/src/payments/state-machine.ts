@@ -1,6 +1,7 @@
 import { FAILURE_LOOKBACK_MS, graceEndsAtWithRetry } from "./grace.js";
 import type { PaidTier } from "./price-tiers.js";
 import {
+  billingIssueDetectedAt,
   initialPaymentState,
   orderKeyFor,
   orderKeyTimeMs,
@@ -24,7 +25,12 @@ import type { EventMeta, StripeFact } from "./stripe-facts.js";
  * if (changed) emitToDevices(paymentStateEntity(state, Date.now()));
  */
 export type ApplyOutcome = "applied" | "stale" | "duplicate" | "no_effect";
-export type PaymentNotice = "trial_will_end";
+/**
+ * `trial_will_end`: Stripe's notice, passed on. `billing_issue`: the first unpaid invoice of an
+ * episode (`billingIssueDetectedAt` going from null to a value) — once per episode, since a
+ * retry's failure, a duplicate or an older failure arriving late finds the episode already open.
+ */
+export type PaymentNotice = "trial_will_end" | "billing_issue";
 
 export interface ApplyResult {
   state: PaymentState;
@@ -228,7 +234,9 @@ export function applyFact(
     const known = [current.orderKey, current.registers.paidTierKey, current.registers.trialKey].includes(key);
     return { state: current, changed: false, outcome: known ? "duplicate" : "stale" };
   }
-  return { ...settle(current, joined, nowMs), outcome: "applied" };
+  const settled = settle(current, joined, nowMs);
+  const opensEpisode = billingIssueDetectedAt(current) === null && billingIssueDetectedAt(settled.state) !== null;
+  return { ...settled, outcome: "applied", ...(opensEpisode ? { notice: "billing_issue" as const } : {}) };
 }
 
 /**
