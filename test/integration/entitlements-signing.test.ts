@@ -94,7 +94,7 @@ describe("signedEntitlements (SPEC 3.1)", () => {
 
     // Act
     const body = EntitlementsSchema.parse((await user.read()).json);
-    const result = await verifyEs256(body.signedEntitlements, (kid) => keys.find((k) => k.kid === kid), crypto.subtle);
+    const result = await verifyEs256(body.signedEntitlements ?? "", (kid) => keys.find((k) => k.kid === kid), crypto.subtle);
 
     // Assess
     expect(result.ok).toBe(true);
