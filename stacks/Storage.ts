@@ -4,6 +4,7 @@ import { Config, Table, type StackContext } from "sst/constructs";
 import {
   PARAMETERS,
   SECRETS,
+  SIGNING_KEY,
   TABLES,
   type ParameterName,
   type SecretName,
@@ -16,7 +17,8 @@ import { isEphemeralStage, secretsKeyAlias } from "./stage.js";
  * The data: two customer-managed KMS keys, the DynamoDB tables of TABLES, and the secrets and
  * parameters functions bind. The data key encrypts tables and lanes at rest (used only through
  * DynamoDB and SQS); the payload key wraps the branch keys of payload envelopes, under its own
- * policy (key-policies.ts), so that table or queue access never comes with payload access.
+ * policy (key-policies.ts), so that table or queue access never comes with payload access; and
+ * the asymmetric key that signs entitlements.
  */
 export function Storage({ stack, app }: StackContext) {
   const dataKey = new kms.Key(stack, "DataKey", {
@@ -36,6 +38,15 @@ export function Storage({ stack, app }: StackContext) {
     // `npm run secrets` writes under this alias, and a deploy checks each secret is under it.
     alias: secretsKeyAlias(app).slice("alias/".length),
     policy: secretsKeyPolicy(stack, app),
+  });
+
+  // ES256 for signedEntitlements (SPEC §3.1). KMS does not rotate asymmetric keys: rotating
+  // means a new key, published in the JWKS before it signs (docs/PAYMENTS.md).
+  const signingKey = new kms.Key(stack, "EntitlementSigningKey", {
+    description: `paysync ${app.stage}: signs entitlements (ES256)`,
+    keySpec: kms.KeySpec[SIGNING_KEY.keySpec],
+    keyUsage: kms.KeyUsage[SIGNING_KEY.keyUsage],
+    alias: `${app.stage}-${app.name}-entitlement-signing`,
   });
 
   const tables = Object.fromEntries(
@@ -71,6 +82,7 @@ export function Storage({ stack, app }: StackContext) {
 
   const parameterValues: Record<ParameterName, string> = {
     KMS_KEY_ARN: payloadKey.keyArn,
+    SIGNING_KEY_ARN: signingKey.keyArn,
     // Stripe price id → tier; prices carrying `metadata.tier` or a lookup key need no entry.
     PRICE_TIERS: process.env.PAYSYNC_PRICE_TIERS ?? "{}",
   };
@@ -78,5 +90,5 @@ export function Storage({ stack, app }: StackContext) {
     PARAMETERS.map((name) => [name, new Config.Parameter(stack, name, { value: parameterValues[name] })]),
   ) as Record<ParameterName, Config.Parameter>;
 
-  return { dataKey, payloadKey, secretsKey, tables, secrets, parameters };
+  return { dataKey, payloadKey, secretsKey, signingKey, tables, secrets, parameters };
 }

@@ -57,6 +57,8 @@ export interface GrantableResources {
   payloadKey: kms.Key;
   /** The stage's secrets in SSM. */
   secretsKey: kms.Key;
+  /** The entitlement signing key: `kms:Sign` or `kms:GetPublicKey` only, as `signingKey` says. */
+  signingKey: kms.Key;
   tables: Record<TableId, Table>;
   secrets: Record<SecretName, Config.Secret>;
   parameters: Record<ParameterName, Config.Parameter>;
@@ -169,6 +171,8 @@ export function createFunction(
 
   grantPayloadKey(role, resources.payloadKey, definition.payloadKey ?? []);
   grantSecrets(role, resources.secretsKey, app, definition.secrets);
+  if (definition.signingKey === "sign") resources.signingKey.grant(fn, "kms:Sign");
+  if (definition.signingKey === "public_key") resources.signingKey.grant(fn, "kms:GetPublicKey");
   return fn;
 }
 

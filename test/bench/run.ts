@@ -13,6 +13,7 @@ import { handlerEnvironment } from "@paysync/local/environment";
 import { TEST_OUTPUT_DIR } from "../helpers/global-setup.js";
 import { measureBundles } from "./bundles.js";
 import { crisisActivations, flood, rawCrisisRoundTrips } from "./crisis.js";
+import { entitlementReads } from "./entitlements.js";
 import { laneThroughput, pushOps, waitApplied } from "./lanes.js";
 import { bootstrapTime, pushToVisible, seedEntities } from "./protocol.js";
 import { pullLatencies, seedFeed } from "./pull.js";
@@ -70,6 +71,30 @@ async function protocolFigures() {
       ratio10kTo1k: round(b10k.median / b1k.median), ratioHistory: round(b1kHistory.median / b1k.median),
     },
   };
+}
+
+/** Signed entitlements: the answer's latency, signing (first read of a state) vs warm, and KMS Sign calls per 1,000 reads. */
+async function entitlementFigures() {
+  log("signed entitlements: 1,000 reads over 20 users, KMS Sign calls counted by the local endpoint");
+  const runs = [];
+  for (let r = 0; r < REPEATS; r++) runs.push(await entitlementReads(svc, 20, 1_000));
+  return {
+    signing: latencyFigure(runs.map((run) => run.first)),
+    warm: latencyFigure(runs.map((run) => run.warm)),
+    signCallsPer1000Reads: median(runs.map((run) => run.signCallsPer1000Reads)),
+  };
+}
+
+if (ONLY === "entitlements") {
+  try {
+    const figures = await entitlementFigures();
+    mkdirSync(TEST_OUTPUT_DIR, { recursive: true });
+    writeFileSync(join(TEST_OUTPUT_DIR, "bench-entitlements.json"), `${JSON.stringify(figures, null, 2)}\n`);
+    log(JSON.stringify(figures, null, 2));
+  } finally {
+    await svc.stop();
+  }
+  process.exit(0);
 }
 
 if (ONLY === "protocol") {
@@ -186,6 +211,7 @@ try {
   }
 
   const protocol = await protocolFigures();
+  const entitlements = await entitlementFigures();
 
   // Figures and ratios
   const idleFig = latencyFigure(idle);
@@ -214,6 +240,7 @@ try {
     applyLatency: byPriority,
     pull: { feed1k: smallFig, feed100k: largeFig, ratio: round(largeFig.median / smallFig.median) },
     protocol,
+    entitlements,
     kms: {
       callsPer1000OpsCold: coldCalls, callsPer1000OpsWarm: median(warmCalls),
       msPerEncryptDecrypt: round(median(kmsRuns.slice(1).map((k) => k.msPerOp)), 3),
@@ -244,6 +271,7 @@ not AWS's. Raw data: [benchmarks.json](benchmarks.json).
 | pull latency, 100,000- ÷ 1,000-entry feed | ${results.pull.ratio}× | ≤ 1.2× | ${verdict(results.pull.ratio <= 1.2)} |
 | premium push → visible elsewhere, 1 s polling ÷ pokes (p50) | ${results.protocol.visible.ratioP50}× | > 1× | ${verdict(results.protocol.visible.ratioP50 > 1)} |
 | bootstrap, 1,000 live entities + 20,000 history versions ÷ 1,000 alone | ${results.protocol.bootstrap.ratioHistory}× | ≤ 1.2× | ${verdict(results.protocol.bootstrap.ratioHistory <= 1.2)} |
+| KMS Sign calls per 1,000 entitlement reads (20 users, unchanged states) | ${results.entitlements.signCallsPer1000Reads} | ≤ 20 (one per user and state) | ${verdict(results.entitlements.signCallsPer1000Reads <= 20)} |
 | KMS calls per 1,000 ops (100 users, warm) | ${results.kms.callsPer1000OpsWarm} (cold: ${results.kms.callsPer1000OpsCold}) | ≤ 1 | ${verdict(results.kms.callsPer1000OpsWarm <= 1)} |
 
 ## Crisis path
@@ -297,6 +325,12 @@ Bootstrap of a new device (every snapshot page, 500 entities a page): 1,000 live
 ${fmt(results.protocol.bootstrap.live1k)}, 10,000 ${fmt(results.protocol.bootstrap.live10k)}
 (${results.protocol.bootstrap.ratio10kTo1k}×: the cost follows the live entities); 1,000 live entities with 20,000
 superseded versions in history ${fmt(results.protocol.bootstrap.live1kHistory20k)} (${results.protocol.bootstrap.ratioHistory}×: history is never read).
+
+## Signed entitlements
+
+\`GET /v1/me/entitlements\` with \`signedEntitlements\` (ES256, KMS \`Sign\`): the first read of a state, which signs,
+${fmt(results.entitlements.signing)}; later reads of the same state, which reuse the signature, ${fmt(results.entitlements.warm)}.
+KMS \`Sign\` calls per 1,000 reads: ${results.entitlements.signCallsPer1000Reads} (20 users, their states unchanged; a \`304\` signs nothing).
 
 ## Encryption
 

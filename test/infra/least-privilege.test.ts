@@ -32,6 +32,7 @@ const MATRIX: Row[] = [
   ["Health",             "r",  "r",     "r",   "r",   [],            [],             [],        "describe"],
   ["StripeWebhook",      "-",  "rw",    "rw",  "-",   ["Webhooks"],  [],             [],        "-"],
   ["Entitlements",       "-",  "r",     "-",   "-",   [],            [],             [],        "-"],
+  ["Jwks",               "-",  "-",     "-",   "-",   [],            [],             [],        "-"],
   ["Devices",            "rw", "-",     "rw",  "-",   [],            [],             [],        "-"],
   ["SyncPush",           "rw", "r",     "rw",  "rw",  SYNC_LANES,    [],             [],        "dg"],
   ["SyncPull",           "rw", "r",     "-",   "-",   [],            [],             [],        "d"],
@@ -53,6 +54,9 @@ const MATRIX: Row[] = [
 
 /** The functions that post pokes to WebSocket connections: nobody else may (not even the socket's own). */
 const POKERS = ["SyncPush", "Handoff", "Crisis", "SyncWorker", "WebhookWorker", "GraceExpiry"];
+
+/** The only uses of the entitlement signing key: one function signs, one publishes the public key. */
+const SIGNING_KEY_USERS: Record<string, string[]> = { Entitlements: ["kms:Sign"], Jwks: ["kms:GetPublicKey"] };
 
 /** Lanes (and their DLQs) whose attributes a function may read, and nothing else of them. */
 const INSPECTS: Record<string, Lanes> = { Health: ALL_LANES };
@@ -207,7 +211,8 @@ describe("least privilege", () => {
   it.each(rows)("$fn has no grant beyond tables, lanes, key, its SSM names and tracing", ({ fn }: Expected) => {
     // Act
     const function_ = access.get(fn)!;
-    const unexpected = [...function_.resources.keys()].filter((t) => !/^(table|queue|dlq):|^key(:payload)?$|^\*$/.test(t) && !(t === "realtime" && POKERS.includes(fn)));
+    const unexpected = [...function_.resources.keys()].filter((t) => !/^(table|queue|dlq):|^key(:payload)?$|^\*$/.test(t)
+      && !(t === "realtime" && POKERS.includes(fn)) && !(t === "signingKey" && fn in SIGNING_KEY_USERS));
     const wildcardActions = [...(function_.resources.get("*") ?? [])];
     const otherActions = function_.other.flatMap((s) => asList(s.Action));
 
@@ -236,6 +241,32 @@ describe("least privilege", () => {
 
     // Assess
     expect(sorted(names)).toEqual(sorted(expected));
+  });
+
+  it.each(rows)("$fn uses the entitlement signing key only as its role says (Sign: Entitlements, GetPublicKey: Jwks)", ({ fn }: Expected) => {
+    // Act
+    const function_ = access.get(fn)!;
+    const onSigningKey = function_.resources.get("signingKey") ?? new Set<string>();
+    const signingViaService = [...function_.keyViaService.values()].flatMap((actions) => [...actions]).filter((a) => a === "kms:Sign" || a === "kms:GetPublicKey");
+
+    // Assess
+    expect(sorted(onSigningKey)).toEqual(sorted(SIGNING_KEY_USERS[fn] ?? []));
+    expect(signingViaService).toEqual([]);
+  });
+
+  it("the signing key is an ECC_NIST_P256 SIGN_VERIFY key whose own policy grants no function anything", () => {
+    // Prepare
+    const keys = synth.templates.storage.findResources("AWS::KMS::Key") as Record<string, { Properties: { KeySpec?: string; KeyUsage?: string; EnableKeyRotation?: boolean; KeyPolicy: { Statement: { Principal?: unknown; Action: unknown }[] } } }>;
+
+    // Act
+    const signing = Object.values(keys).filter((k) => k.Properties.KeyUsage === "SIGN_VERIFY");
+
+    // Assess
+    expect(signing).toHaveLength(1);
+    expect(signing[0]!.Properties).toMatchObject({ KeySpec: "ECC_NIST_P256", KeyUsage: "SIGN_VERIFY" });
+    expect(signing[0]!.Properties.EnableKeyRotation).not.toBe(true);
+    // Only the account's default statement: use is granted by the two roles' policies, nowhere else.
+    expect(JSON.stringify(signing[0]!.Properties.KeyPolicy.Statement)).not.toMatch(/kms:Sign|kms:GetPublicKey|lambda/i);
   });
 
   it("only the functions that poke may post to WebSocket connections, and only POST to connections", () => {

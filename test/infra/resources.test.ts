@@ -28,13 +28,16 @@ function tableResource(id: string): { logicalId: string; properties: Record<stri
 }
 
 describe("storage", () => {
-  it("has three customer-managed KMS keys (tables and lanes; payload envelopes; secrets), rotated automatically", () => {
+  it("has three rotated customer-managed KMS keys (tables and lanes; payload envelopes; secrets) and one entitlement signing key", () => {
     // Prepare
-    const keys = Object.values(synth.templates.storage.findResources("AWS::KMS::Key")) as { Properties: { EnableKeyRotation?: boolean } }[];
+    const keys = Object.values(synth.templates.storage.findResources("AWS::KMS::Key")) as { Properties: { EnableKeyRotation?: boolean; KeyUsage?: string } }[];
+    const symmetric = keys.filter((k) => k.Properties.KeyUsage !== "SIGN_VERIFY");
 
     // Assess
-    expect(keys).toHaveLength(3);
-    for (const key of keys) expect(key.Properties.EnableKeyRotation).toBe(true);
+    expect(keys).toHaveLength(4);
+    expect(symmetric).toHaveLength(3);
+    for (const key of symmetric) expect(key.Properties.EnableKeyRotation).toBe(true);
+    synth.templates.storage.hasResourceProperties("AWS::KMS::Key", { KeySpec: "ECC_NIST_P256", KeyUsage: "SIGN_VERIFY" });
   });
 
   it("has exactly the three tables: therapeutic data, payment state and audit trail apart", () => {
@@ -66,15 +69,20 @@ describe("storage", () => {
     expect(names).toEqual(indexes);
   });
 
-  it("publishes the payload key's ARN and a default price map as parameters", () => {
+  it("publishes the payload and signing keys' ARNs and a default price map as parameters", () => {
     // Prepare
     const storage = synth.templates.storage;
     const keyId = Object.keys(storage.findResources("AWS::KMS::Key", { Properties: { Description: "paysync ci: payload envelope branch keys" } }))[0]!;
+    const signingKeyId = Object.keys(storage.findResources("AWS::KMS::Key", { Properties: { KeyUsage: "SIGN_VERIFY" } }))[0]!;
 
     // Assess
     storage.hasResourceProperties("AWS::SSM::Parameter", {
       Name: "/sst/paysync/ci/Parameter/KMS_KEY_ARN/value",
       Value: { "Fn::GetAtt": [keyId, "Arn"] },
+    });
+    storage.hasResourceProperties("AWS::SSM::Parameter", {
+      Name: "/sst/paysync/ci/Parameter/SIGNING_KEY_ARN/value",
+      Value: { "Fn::GetAtt": [signingKeyId, "Arn"] },
     });
     storage.hasResourceProperties("AWS::SSM::Parameter", {
       Name: "/sst/paysync/ci/Parameter/PRICE_TIERS/value",

@@ -31,7 +31,7 @@ export interface SynthesizedApp {
    * What a template value (an ARN in a policy, a queue's key id …) refers to, following
    * Ref, Fn::GetAtt, Fn::Join (`<table arn>/index/*`) and cross-stack Fn::ImportValue:
    * `table:<id>`, `queue:<lane>`, `dlq:<lane>`, `key` (tables and lanes), `key:payload`, `key:secrets`,
-   * `realtime` (the WebSocket API), `*`, or
+   * `signingKey` (the entitlement signing key), `realtime` (the WebSocket API), `*`, or
    * undefined for anything else.
    */
   refersTo(stackName: string, value: unknown): string | undefined;
@@ -102,7 +102,7 @@ function referenceResolver(app: App, byStackName: Map<string, Template>): Synthe
     if (c instanceof Table) name(c, c.cdk.table, `table:${c.id}`);
     else if (c instanceof Queue) name(c, c.cdk.queue, `queue:${c.id}`);
     else if (c instanceof sqs.Queue && c.node.scope instanceof Stack) name(c, c, `dlq:${c.node.id.replace(/Dlq$/, "")}`);
-    else if (c instanceof kms.Key) name(c, c, c.node.id === "PayloadKey" ? "key:payload" : c.node.id === "SecretsKey" ? "key:secrets" : "key");
+    else if (c instanceof kms.Key) name(c, c, c.node.id === "PayloadKey" ? "key:payload" : c.node.id === "SecretsKey" ? "key:secrets" : c.node.id === "EntitlementSigningKey" ? "signingKey" : "key");
     else if (c instanceof WebSocketApi) name(c, c.cdk.webSocketApi, "realtime");
   }
   const exports = new Map<string, { stackName: string; value: unknown }>();

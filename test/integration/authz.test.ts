@@ -75,6 +75,26 @@ for (const route of authRoutes) {
   if (sample && (await rt.request(sample.method, sample.path, { token: attackerToken, body: sample.body, headers: sample.headers })).status === 501) notBuilt.add(route);
 }
 
+/** The routes that take no token, and why: liveness, the public signing keys, and Stripe (which signs its own requests). */
+const PUBLIC_ROUTES = ["GET /health", "GET /.well-known/jwks.json", "POST /webhooks/stripe"];
+
+describe("the public routes", () => {
+  it("are exactly the health check, the JWKS and the Stripe webhook", () => {
+    expect(ROUTES.filter((r) => !r.auth).map((r) => r.route).sort()).toEqual([...PUBLIC_ROUTES].sort());
+  });
+
+  it("the JWKS answers without a token, and the same with a bad one: public keys only", async () => {
+    // Act
+    const anonymous = await rt.request("GET", "/.well-known/jwks.json");
+    const forged = await rt.request("GET", "/.well-known/jwks.json", { headers: { authorization: `Bearer ${unsigned(attackerId)}` } });
+
+    // Assess
+    expect(anonymous.status).toBe(200);
+    expect(forged.json).toEqual(anonymous.json);
+    for (const key of anonymous.json.keys) expect(Object.keys(key).sort()).toEqual(["alg", "crv", "kid", "kty", "use", "x", "y"]);
+  });
+});
+
 describe("every /v1 route needs a valid token", () => {
   it("the table of sample requests covers exactly the authenticated routes", () => {
     expect(Object.keys(SAMPLES).sort()).toEqual([...authRoutes].sort());

@@ -72,6 +72,7 @@ const CASES: RouteCase[] = [
   { route: "GET /health", path: () => "/health" },
   { route: "POST /webhooks/stripe", path: () => "/webhooks/stripe" }, // its own describe below
   { route: "GET /v1/me/entitlements", path: () => "/v1/me/entitlements" },
+  { route: "GET /.well-known/jwks.json", path: () => "/.well-known/jwks.json" },
   {
     route: "POST /v1/devices", path: () => "/v1/devices",
     sample: () => ({ deviceId: "fuzz-new-device", platform: "ios", appVersion: "1.2.3", primary: false }),

@@ -52,8 +52,9 @@ async function finalState(userId: string) {
     tier: item?.tier, status: item?.status, graceEndsAt: item?.graceEndsAt, paymentCurrent: item?.paymentCurrent,
     paidTier: state?.paidTier, trialEndsAt: state?.trialEndsAt, failureTimes: state?.failureTimes,
     statusTier: state?.registers.statusTier, recoveredAt: state?.registers.recoveredAt,
-    // `refreshAfter` counts from the moment of the read, not from the stream: left out of the comparison.
-    entitlements: { ...(await pay.entitlements(userId)), refreshAfter: undefined },
+    // `refreshAfter` counts from the moment of the read, not from the stream, and the signature
+    // carries the moment it was made (`iat`): both left out of the comparison.
+    entitlements: { ...(await pay.entitlements(userId)), refreshAfter: undefined, signedEntitlements: undefined },
   };
 }
 

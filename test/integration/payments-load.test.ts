@@ -17,7 +17,7 @@ beforeAll(async () => {
 
 const failure = (): StripeFact => ({
   kind: "invoice", eventType: "invoice.payment_failed", action: "payment_failed", customerId: "c_unused", subscriptionId: "",
-  price: { tier: "premium", priceId: "price_it_premium", source: "lookup_key" }, firstInvoice: false, zeroTotal: false,
+  price: { tier: "premium", priceId: "price_it_premium", source: "lookup_key" }, firstInvoice: false, zeroTotal: false, nextPaymentAttemptAt: null,
 });
 
 describe("payment state under load", () => {

@@ -117,7 +117,7 @@ describe("Stripe events through the gateway", () => {
     expect((await pay.entitlements(c.userId)).tier).toBe("free");
   });
 
-  it("sends every change to all the user's devices, with only tier, status, grace end and paymentCurrent", async () => {
+  it("sends every change to all the user's devices, with only tier, status, grace end and paymentCurrent (and the episode's notice)", async () => {
     // Prepare
     const c = customer();
     const [phone, tablet] = [uid("phone"), uid("tablet")];
@@ -137,7 +137,7 @@ describe("Stripe events through the gateway", () => {
       const states = feed.filter((f) => f.entityType === "payment_state");
       expect(states.map((s) => s.payload)).toEqual([
         { tier: "premium", status: "active", graceEndsAt: null, paymentCurrent: true },
-        { tier: "grace_period", status: "past_due", graceEndsAt: new Date((c.t + 20) * 1000 + 14 * DAY_MS).toISOString(), paymentCurrent: false },
+        { tier: "grace_period", status: "past_due", graceEndsAt: new Date((c.t + 20) * 1000 + 14 * DAY_MS).toISOString(), paymentCurrent: false, notice: "billing_issue" },
       ]);
       expect(feed.filter((f) => f.entityType === "sync_policy").map((f) => f.payload)).toEqual([policyFor("premium"), policyFor("grace_period")]);
       expect(feed.filter((f) => f.entityType === "feature_flags").map((f) => f.payload)).toEqual([featureFlagsFor("premium"), featureFlagsFor("grace_period")]);
@@ -180,6 +180,31 @@ describe("Stripe events through the gateway", () => {
     // Assess
     const notices = (await pay.feedOf(c.userId, phone)).filter((f) => f.entityType === "payment_state").map((f) => f.payload);
     expect(notices.at(-1)).toEqual({ tier: "trial", status: "trialing", graceEndsAt: null, paymentCurrent: true, notice: "trial_will_end" });
+  });
+
+  it("the billing-issue notice reaches devices once per episode: the first failure, not its retries or redeliveries", async () => {
+    // Prepare
+    const c = customer();
+    const phone = uid("phone");
+    await pay.registerDevices(c.userId, [phone]);
+    const firstFailure = c.invoice("invoice.payment_failed", 20, { price: BASIC });
+    await pay.deliver(c.link(), c.sub("customer.subscription.created", "active", 10, BASIC));
+
+    // Act: a failure, its redelivery and Stripe's failed retry; then a recovery and a new failure.
+    await pay.deliver(firstFailure, firstFailure, c.invoice("invoice.payment_failed", 30, { price: BASIC }));
+    await pay.laneDrained();
+    const duringFirst = (await pay.feedOf(c.userId, phone)).filter((f) => f.entityType === "payment_state").map((f) => f.payload);
+    await pay.deliver(c.invoice("invoice.paid", 40, { price: BASIC }), c.invoice("invoice.payment_failed", 50, { price: BASIC }));
+    await pay.laneDrained();
+    const all = (await pay.feedOf(c.userId, phone)).filter((f) => f.entityType === "payment_state").map((f) => f.payload);
+
+    // Assess
+    const withNotice = (payloads: unknown[]) => payloads.filter((p) => (p as { notice?: string }).notice === "billing_issue");
+    expect(withNotice(duringFirst)).toEqual([
+      { tier: "grace_period", status: "past_due", graceEndsAt: expect.any(String), paymentCurrent: false, notice: "billing_issue" },
+    ]);
+    expect(withNotice(all)).toHaveLength(2);
+    expect((await pay.entitlements(c.userId)).billingIssueDetectedAt).toBe(new Date((c.t + 50) * 1000).toISOString());
   });
 
   it("a duplicate Stripe event changes nothing", async () => {
@@ -242,5 +267,25 @@ describe("entitlements caching (SPEC 3.1)", () => {
     expect(body.tier).toBe("grace_period");
     expect(body.billingIssueDetectedAt).toBe(new Date((c.t + 20) * 1000).toISOString());
     expect(Date.parse(body.validUntil)).toBeLessThanOrEqual(Date.parse(body.graceEndsAt));
+  });
+
+  it("a basic user whose failed invoice says Stripe retries in 12 days stays in grace at least until then", async () => {
+    // Prepare: basic's own grace is 7 days; Stripe's Smart Retries may still collect on day 12.
+    const c = customer();
+    const retryAt = c.t + 20 + 12 * 86_400;
+    const failed = invoiceEvent({
+      type: "invoice.payment_failed", customer: c.customer, subscription: "sub_it", shape: "current", created: c.t + 20, id: uid("evt"),
+      nextPaymentAttempt: retryAt, ...BASIC,
+    });
+    await pay.deliver(c.link(), c.sub("customer.subscription.created", "active", 10, BASIC), failed);
+    await pay.laneDrained();
+
+    // Act
+    const body = await pay.entitlements(c.userId);
+
+    // Assess
+    expect(body.tier).toBe("grace_period");
+    expect(Date.parse(body.graceEndsAt)).toBeGreaterThanOrEqual(retryAt * 1000);
+    expect((await pay.storedState(c.userId))?.graceEndsAt).toBe(Date.parse(body.graceEndsAt));
   });
 });

@@ -176,7 +176,7 @@ export const SECRETS = ["STRIPE_WEBHOOK_SECRET", "PSEUDONYM_SECRET"] as const;
 export type SecretName = (typeof SECRETS)[number];
 
 /** Plain parameters bound to functions. */
-export const PARAMETERS = ["KMS_KEY_ARN", "PRICE_TIERS"] as const;
+export const PARAMETERS = ["KMS_KEY_ARN", "SIGNING_KEY_ARN", "PRICE_TIERS"] as const;
 export type ParameterName = (typeof PARAMETERS)[number];
 
 /**
@@ -197,6 +197,12 @@ export const CRISIS_CAPACITY = {
 /** CloudWatch metric namespace for EMF metrics written by Powertools. */
 export const METRICS_NAMESPACE = "paysync";
 
+/**
+ * The asymmetric key that signs entitlements (SPEC §3.1): ES256 is ECDSA on P-256 with SHA-256,
+ * which KMS names this way. The stacks and the local runtime create it from this one definition.
+ */
+export const SIGNING_KEY = { keySpec: "ECC_NIST_P256", keyUsage: "SIGN_VERIFY", signingAlgorithm: "ECDSA_SHA_256" } as const;
+
 export type TableAccess = "read" | "readwrite";
 /**
  * What a function does with the payload key (stacks/key-policies.ts): `decrypt` unwraps branch
@@ -204,6 +210,8 @@ export type TableAccess = "read" | "readwrite";
  * checks the key is there. A writer never unwraps: it keeps the branch keys it generated.
  */
 export type PayloadKeyUse = "decrypt" | "generate" | "describe";
+/** Use of the signing key: `sign` (kms:Sign) or `public_key` (kms:GetPublicKey) — never both in one function. */
+export type SigningKeyAccess = "sign" | "public_key";
 
 export interface FunctionDefinition {
   id: string;
@@ -217,6 +225,7 @@ export interface FunctionDefinition {
   /** Lanes (and their DLQs) whose attributes it may read: depth for health and ops views. */
   inspects?: LaneId[];
   payloadKey?: readonly PayloadKeyUse[];
+  signingKey?: SigningKeyAccess;
   /** It pokes devices after a commit: the WebSocket API's endpoint and `execute-api:ManageConnections`. */
   pokes?: true;
   secrets: SecretName[];
@@ -244,7 +253,12 @@ export const FUNCTIONS = {
   },
   Entitlements: {
     id: "Entitlements", handler: "functions/http/entitlements.handler",
-    tables: { Payments: "read" }, sendsTo: [], secrets: API_SECRETS, parameters: [],
+    tables: { Payments: "read" }, sendsTo: [], signingKey: "sign", secrets: API_SECRETS, parameters: ["SIGNING_KEY_ARN"],
+    timeoutSeconds: 5, memoryMb: 256,
+  },
+  Jwks: {
+    id: "Jwks", handler: "functions/http/jwks.handler",
+    tables: {}, sendsTo: [], signingKey: "public_key", secrets: [], parameters: ["SIGNING_KEY_ARN"],
     timeoutSeconds: 5, memoryMb: 256,
   },
   Devices: {
@@ -342,7 +356,7 @@ export interface RouteDefinition {
   /** `METHOD /path` with `{param}` segments, as API Gateway HTTP API writes route keys. */
   route: string;
   function: FunctionId;
-  /** `false` only for `/health` and the Stripe webhook (which verifies its own signature). */
+  /** `false` only for `/health`, the JWKS and the Stripe webhook (which verifies its own signature). */
   auth: boolean;
 }
 

@@ -8,11 +8,15 @@
  * @example
  * const page = await wiring.pullService().pull({ userKey, deviceId, cursor, limit, acceptsGzip, now });
  */
+import { signingKmsClient } from "./base/clients.js";
 import { config } from "./base/config.js";
 import { CrisisService } from "./crisis/crisis-service.js";
 import { CrisisTelemetry, measuredCrisisOps } from "./crisis/crisis-telemetry.js";
 import { DeferredCrisisWrites } from "./crisis/deferred-writes.js";
+import { EntitlementSigner, PublicKeySet, signingKeyId } from "./crypto/entitlement-signer.js";
 import { PayloadCipher } from "./crypto/envelope.js";
+import { kmsSigningBackend } from "./crypto/kms-signing.js";
+import { EntitlementSigning } from "./payments/entitlement-signing.js";
 import { PaymentApplier, type PaymentPorts } from "./payments/payment-applier.js";
 import { configuredPriceTiers } from "./payments/price-tiers-config.js";
 import { WebhookIntake } from "./payments/webhook-intake.js";
@@ -68,6 +72,14 @@ const pokes = once(() => {
 });
 /** The function's one payload cipher: its branch-key cache lives as long as the container. */
 const cipher = once(() => new PayloadCipher({ keyArn: config.parameter("KMS_KEY_ARN") }));
+/** The entitlement signing key: the entitlements function signs with it, the JWKS function publishes it. */
+const signingKey = once(() => {
+  const keyArn = config.parameter("SIGNING_KEY_ARN");
+  return { backend: kmsSigningBackend(signingKmsClient(), keyArn), kid: signingKeyId(keyArn) };
+});
+/** One per container: its signature cache serves every read of an unchanged state. */
+const entitlementSigner = once(() => new EntitlementSigner(signingKey().backend, signingKey().kid));
+const publicKeys = once(() => new PublicKeySet(signingKey().backend, signingKey().kid));
 
 // Services
 const syncTelemetry = once(() => new SyncTelemetry(audit()));
@@ -98,10 +110,12 @@ const paymentPorts = once((): PaymentPorts => ({ paymentState: paymentState(), f
 const paymentApplier = once(() => new PaymentApplier(paymentPorts()));
 const webhookIntake = once(() => new WebhookIntake(webhookEvents(), new WebhookLane(() => config.queue("Webhooks")), () => config.secret("STRIPE_WEBHOOK_SECRET")));
 const webhookProcessor = once(() => new WebhookProcessor(configuredPriceTiers, customerLinks(), paymentApplier()));
+// Built lazily inside: a missing binding is a signing fault like any other, not a failed read.
+const entitlementSigning = once(() => new EntitlementSigning(entitlementSigner));
 const realtimeService = once(() => new RealtimeService({ devices: devices(), connections: connections() }));
 
 export const wiring = {
   devices, feed, entities, limits, tiers, lanes, audit, readAudit, paymentState, customerLinks, webhookEvents, cipher, connections, pokes,
   syncTelemetry, crisisTelemetry, crisisService, deferredCrisisWrites, opApplier, pushPorts, pushService, pullService, conflictService, handoffService,
-  paymentPorts, paymentApplier, webhookIntake, webhookProcessor, realtimeService,
+  paymentPorts, paymentApplier, webhookIntake, webhookProcessor, realtimeService, entitlementSigner, publicKeys, entitlementSigning,
 };

@@ -11,7 +11,7 @@
  */
 import { featureFlagsFor, policyFor, type Feature } from "@paysync/core/tiers";
 import { Backoff, type BackoffPolicy } from "./backoff.js";
-import { PaysyncHttpError, UpgradeRequiredError } from "./errors.js";
+import { PaysyncClientError, PaysyncHttpError, UpgradeRequiredError } from "./errors.js";
 import { es256Keys, verifyEs256 } from "./jws.js";
 import type { Clock, SubtleLike } from "./platform.js";
 import { EntitlementClaimsSchema, EntitlementsSchema, JwksSchema, type EntitlementClaims, type Jwk } from "./protocol.js";
@@ -142,6 +142,9 @@ export class EntitlementsManager {
       this.cached = { ...cached, refreshAt: now + refreshInterval(cached) };
     } else {
       const body = EntitlementsSchema.parse(answer.body);
+      // The server could not sign: a failed refresh, not a verdict. What was verified before
+      // stays until it expires; the step retries with backoff.
+      if (body.signedEntitlements === undefined) throw new PaysyncClientError("entitlements_unsigned", "The server answered without a signature");
       const claims = await this.verify(body.signedEntitlements, true);
       if (!claims) {
         // A signature that does not check out is worth nothing, whatever the body says.

@@ -81,7 +81,8 @@ export const EntitlementsSchema = EntitlementsResponseSchema.extend({
   refreshAfter: DateTimeSchema,
   validUntil: DateTimeSchema,
   billingIssueDetectedAt: DateTimeSchema.nullable(),
-  signedEntitlements: z.string().min(1),
+  /** Absent while the server cannot sign (docs/PAYMENTS.md): such an answer grants nothing. */
+  signedEntitlements: z.string().min(1).optional(),
 });
 export type EntitlementsBody = z.infer<typeof EntitlementsSchema>;
 

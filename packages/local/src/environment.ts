@@ -35,6 +35,7 @@ export function handlerEnvironment(settings: LocalSettings, endpoints: Endpoints
     SST_Secret_value_STRIPE_WEBHOOK_SECRET: settings.secrets.stripeWebhookSecret,
     SST_Secret_value_PSEUDONYM_SECRET: settings.secrets.pseudonymSecret,
     SST_Parameter_value_KMS_KEY_ARN: resources.keyArn,
+    SST_Parameter_value_SIGNING_KEY_ARN: resources.signingKeyArn,
     SST_Parameter_value_PRICE_TIERS: JSON.stringify(settings.priceTiers),
   };
   for (const [id, name] of Object.entries(resources.tables)) env[`SST_Table_tableName_${id}`] = name;

@@ -40,6 +40,10 @@
  * says KMSInvalidSignatureException, and hashes a DIGEST again. The integration test
  * `kms-moto-parity.test.ts` sends both endpoints the same requests and records each difference.
  *
+ * `GET /local/requests` answers how many requests each operation received since the start
+ * (`{"operations":{"Sign":3,…}}`), standing in for CloudTrail's count of KMS calls: tests and
+ * the bench measure with it that a read of an unchanged state costs no `Sign`.
+ *
  * Keys (symmetric material and private keys), key states and aliases are kept in `stateFile`
  * (JSON, mode 0600, replaced atomically), so ciphertexts and signing keys survive a restart; key
  * material lives only there and is never answered.
@@ -69,6 +73,9 @@ export interface LocalKmsOptions {
 }
 export interface LocalKms { endpoint: string; port: number; stop(): Promise<void> }
 
+/** The request counts of `GET /local/requests`. */
+export const LOCAL_KMS_REQUESTS_PATH = "/local/requests";
+
 const MAX_BODY_BYTES = 1 << 20;
 
 /** The SigV4 credential scope names the client's Region; ARNs are built and checked with it. */
@@ -96,13 +103,16 @@ export async function startLocalKms({ port = 0, host, stateFile, clock = Date.no
   const state = loadState(stateFile);
   const ring = new KeyRing(state, () => saveState(stateFile, state), clock);
   const operations: Record<string, Operation> = { ...lifecycleOperations(ring), ...symmetricOperations(ring), ...signingOperations(ring) };
+  const requests: Record<string, number> = {};
 
   async function answer(request: IncomingMessage): Promise<{ status: number; body: object }> {
     try {
       const target = request.headers["x-amz-target"];
       const name = typeof target === "string" && target.startsWith("TrentService.") ? target.slice("TrentService.".length) : undefined;
       const operation = name !== undefined && Object.hasOwn(operations, name) ? operations[name] : undefined;
-      if (request.method !== "POST" || operation === undefined) throw new KmsError("UnknownOperationException", `Unknown operation ${String(target)}`);
+      if (request.method === "GET" && request.url === LOCAL_KMS_REQUESTS_PATH) return { status: 200, body: { operations: { ...requests } } };
+      if (request.method !== "POST" || operation === undefined || name === undefined) throw new KmsError("UnknownOperationException", `Unknown operation ${String(target)}`);
+      requests[name] = (requests[name] ?? 0) + 1;
       const input = await readJsonBody(request);
       ring.forgetDeletedKeys();
       return { status: 200, body: operation(input, regionOf(request)) };

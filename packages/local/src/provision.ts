@@ -9,7 +9,7 @@ import {
 } from "@aws-sdk/client-dynamodb";
 import { CreateAliasCommand, CreateKeyCommand, DescribeKeyCommand, KMSClient, NotFoundException } from "@aws-sdk/client-kms";
 import { CreateQueueCommand, GetQueueAttributesCommand, GetQueueUrlCommand, SetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
-import { LANE_FIFO_MODE, LANES, MAX_LANE_MESSAGE_BYTES, TABLES, queueName, type LaneId, type TableDefinition, type TableId } from "@paysync/aws/resources";
+import { LANE_FIFO_MODE, LANES, MAX_LANE_MESSAGE_BYTES, SIGNING_KEY, TABLES, queueName, type LaneId, type TableDefinition, type TableId } from "@paysync/aws/resources";
 
 /** Names follow SST's `${stage}-${app}-${id}` convention so logs read the same in both worlds. */
 export const LOCAL_PREFIX = "local-paysync";
@@ -18,6 +18,8 @@ export interface ProvisionedResources {
   tables: Record<TableId, string>;
   queues: Record<LaneId, { url: string; arn: string; dlqUrl: string; dlqArn: string }>;
   keyArn: string;
+  /** The entitlement signing key (SIGNING_KEY: ECC_NIST_P256, SIGN_VERIFY). */
+  signingKeyArn: string;
 }
 
 const LOCAL_CREDENTIALS = { accessKeyId: "local", secretAccessKey: "local" };
@@ -89,22 +91,29 @@ async function ensureQueue(client: SQSClient, endpoint: string, name: string, at
   return { url: QueueUrl, arn: Attributes?.QueueArn ?? "" };
 }
 
-const KEY_ALIAS = "alias/paysync-local";
+/** The local keys by alias, so a restart finds the keys (and ciphertexts and signatures) of the last run. */
+const KEYS = {
+  payload: { alias: "alias/paysync-local", create: { Description: "paysync payload key (local)" } },
+  signing: {
+    alias: "alias/paysync-local-signing",
+    create: { Description: "paysync entitlement signing key (local)", KeySpec: SIGNING_KEY.keySpec, KeyUsage: SIGNING_KEY.keyUsage },
+  },
+} as const;
 
-async function ensureKey(client: KMSClient): Promise<string> {
+async function ensureKey(client: KMSClient, { alias, create }: (typeof KEYS)[keyof typeof KEYS]): Promise<string> {
   try {
-    const { KeyMetadata } = await client.send(new DescribeKeyCommand({ KeyId: KEY_ALIAS }));
+    const { KeyMetadata } = await client.send(new DescribeKeyCommand({ KeyId: alias }));
     if (KeyMetadata?.Arn) return KeyMetadata.Arn;
   } catch (error) {
     if (!(error instanceof NotFoundException)) throw error;
   }
-  const { KeyMetadata } = await client.send(new CreateKeyCommand({ Description: "paysync payload key (local)" }));
+  const { KeyMetadata } = await client.send(new CreateKeyCommand(create));
   if (!KeyMetadata?.Arn || !KeyMetadata.KeyId) throw new Error("local KMS did not create a key");
-  await client.send(new CreateAliasCommand({ AliasName: KEY_ALIAS, TargetKeyId: KeyMetadata.KeyId }));
+  await client.send(new CreateAliasCommand({ AliasName: alias, TargetKeyId: KeyMetadata.KeyId }));
   return KeyMetadata.Arn;
 }
 
-/** Creates (or finds, after a restart) every table, lane, DLQ and the key of `resources.ts`. */
+/** Creates (or finds, after a restart) every table, lane, DLQ and the keys of `resources.ts`. */
 export async function provision(endpoints: { dynamodb: string; sqs: string; kms: string }): Promise<ProvisionedResources> {
   const dynamodb = new DynamoDBClient(localClientConfig(endpoints.dynamodb));
   const sqs = new SQSClient(localClientConfig(endpoints.sqs));
@@ -129,8 +138,9 @@ export async function provision(endpoints: { dynamodb: string; sqs: string; kms:
       });
       queues[lane.id] = { url: queue.url, arn: queue.arn, dlqUrl: dlq.url, dlqArn: dlq.arn };
     }
-    const keyArn = await ensureKey(kms);
-    return { tables, queues, keyArn };
+    const keyArn = await ensureKey(kms, KEYS.payload);
+    const signingKeyArn = await ensureKey(kms, KEYS.signing);
+    return { tables, queues, keyArn, signingKeyArn };
   } finally {
     dynamodb.destroy();
     sqs.destroy();

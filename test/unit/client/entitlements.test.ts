@@ -72,6 +72,27 @@ describe("signed entitlements", () => {
     expect(c.hasFeature("real_time_sync")).toBe(false);
   });
 
+  it("an unsigned answer (the server could not sign) grants nothing and keeps what was verified before", async () => {
+    // Prepare
+    const w = await world();
+    const verifiedFirst = client(w);
+    await verifiedFirst.refreshEntitlements();
+    // A new state (a new ETag), answered unsigned: its body says basic, which must not count.
+    w.server.unsigned = true;
+    w.server.tier = "basic";
+    w.server.entitlementsVersion++;
+    const neverVerified = client(w);
+
+    // Act
+    const kept = await verifiedFirst.refreshEntitlements().then(() => "resolved", (error: { code?: string }) => error.code);
+    const fresh = await neverVerified.refreshEntitlements().then(() => "resolved", (error: { code?: string }) => error.code);
+
+    // Assess
+    expect([kept, fresh]).toEqual(["entitlements_unsigned", "entitlements_unsigned"]);
+    expect(verifiedFirst.entitlements()).toMatchObject({ tier: "premium", source: "verified" });
+    expect(neverVerified.entitlements()).toMatchObject({ tier: "free", source: "fallback", crisisAccess: true });
+  });
+
   it("is cached: a new instance offline keeps the verified tier until validUntil, then falls back", async () => {
     // Prepare
     const w = await world();

@@ -37,6 +37,8 @@ interface Step {
   shape: "current" | "legacy";
   /** Whether the companion event lands in the same second or the next. */
   companionGap: 0 | 1;
+  /** On a failure: days until Stripe's next retry (`next_payment_attempt`), or none scheduled. */
+  retryInDays: number | null;
 }
 
 const stepArb: fc.Arbitrary<Step> = fc.record({
@@ -47,6 +49,7 @@ const stepArb: fc.Arbitrary<Step> = fc.record({
   encoding: fc.constantFrom<Encoding>("lookup_key", "metadata", "map"),
   shape: fc.constantFrom("current" as const, "legacy" as const),
   companionGap: fc.constantFrom(0 as const, 1 as const),
+  retryInDays: fc.constantFrom(null, 1, 12, 20),
 });
 
 function price(tier: "basic" | "premium", encoding: Encoding): PriceOptions {
@@ -64,7 +67,7 @@ function streamOf(steps: Step[]): StripeEventObject[] {
   const sub = (type: SubscriptionEventType, status: string, created: number, p: PriceOptions): void => {
     events.push(subscriptionEvent({ type, status, customer: "cus_p", created, id: id(), ...p }));
   };
-  const inv = (type: InvoiceEventType, created: number, s: Step, extra: { billingReason?: string; total?: number } = {}): void => {
+  const inv = (type: InvoiceEventType, created: number, s: Step, extra: { billingReason?: string; total?: number; nextPaymentAttempt?: number | null } = {}): void => {
     events.push(invoiceEvent({ type, customer: "cus_p", subscription: "sub_p", shape: s.shape, created, id: id(), ...price(s.tier, s.encoding), ...extra }));
   };
   for (const s of steps) {
@@ -85,7 +88,7 @@ function streamOf(steps: Step[]): StripeEventObject[] {
         inv("invoice.paid", t2, s, { billingReason: "subscription_update" });
         break;
       case "fail":
-        inv("invoice.payment_failed", t, s);
+        inv("invoice.payment_failed", t, s, { nextPaymentAttempt: s.retryInDays === null ? null : t + s.retryInDays * DAY });
         sub("customer.subscription.updated", "past_due", t2, p);
         break;
       case "recover":

@@ -154,7 +154,7 @@ describe("Stripe event → fact", () => {
     expect(fact).toEqual({
       kind: "invoice", eventType: type, action, customerId: "cus_1", subscriptionId: "sub_1", userId: "user-1",
       price: { tier: "premium", priceId: "price_mapped_premium", source: "price_map" },
-      firstInvoice: false, zeroTotal: false,
+      firstInvoice: false, zeroTotal: false, nextPaymentAttemptAt: null,
     });
   });
 

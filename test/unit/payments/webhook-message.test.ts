@@ -60,6 +60,22 @@ describe("the Webhooks lane message", () => {
       .toEqual(applyFact(undefined, direct, { eventId: "evt_1", createdSeconds: T0 }, T0 * 1000).state);
   });
 
+  it("carries Stripe's next retry of a failed invoice, and a message enqueued before it carried one reads as none", () => {
+    // Prepare
+    const event = invoiceEvent({ type: "invoice.payment_failed", customer: "cus_1", subscription: "sub_1", shape: "current", created: T0, priceId: "price_map_basic", nextPaymentAttempt: T0 + 12 * 86_400 });
+    const { body } = throughTheLane(event);
+    const older = JSON.parse(body) as { fact: Record<string, unknown> };
+    delete older.fact["nextPaymentAttemptAt"];
+
+    // Act
+    const { fact } = throughTheLane(event);
+    const fromOlder = coreFactOf(WebhookMessageSchema.parse(older), priceTiers);
+
+    // Assess
+    expect(fact).toMatchObject({ kind: "invoice", nextPaymentAttemptAt: (T0 + 12 * 86_400) * 1000 });
+    expect(fromOlder).toMatchObject({ kind: "invoice", nextPaymentAttemptAt: null });
+  });
+
   it("carries no email, Stripe customer, subscription or user id", () => {
     // Prepare
     const events = [

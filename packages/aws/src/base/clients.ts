@@ -32,6 +32,18 @@ export function kmsClient(): KMSClient {
   return kms;
 }
 
+let signingKms: KMSClient | undefined;
+
+/**
+ * The KMS client of the entitlement signing key: it gives up fast (connect 250 ms, answer 1 s,
+ * two tries), because a hanging `Sign` must not hold the entitlements answer, which goes out
+ * unsigned instead (docs/PAYMENTS.md).
+ */
+export function signingKmsClient(): KMSClient {
+  signingKms ??= tracer.captureAWSv3Client(new KMSClient({ maxAttempts: 2, requestHandler: { connectionTimeout: 250, requestTimeout: 1_000 } }));
+  return signingKms;
+}
+
 let management: { endpoint: string; client: ApiGatewayManagementApiClient } | undefined;
 
 /**

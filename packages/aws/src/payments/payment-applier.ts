@@ -62,16 +62,19 @@ export interface PaymentPorts {
 export class PaymentApplier {
   constructor(private readonly ports: PaymentPorts) {}
 
-  /** One Stripe fact; a redelivered `trial_will_end` sends its notice once. */
+  /**
+   * One Stripe fact; a redelivered `trial_will_end` sends its notice once, and `billing_issue`
+   * rides on the change that opened the episode (a redelivery changes nothing, so sends nothing).
+   */
   applyFact(userKey: string, fact: StripeFact, meta: EventMeta, now = new Date()): Promise<PaymentApplyResult> {
     return this.update(userKey, now, (stored) => {
       const result = applyFact(stored?.state, fact, meta, now.getTime());
-      if (result.notice) {
+      if (result.notice === "trial_will_end") {
         if (stored?.noticeEventId === meta.eventId) return { outcome: "duplicate" };
         return { outcome: "notice", state: result.state, notice: result.notice, noticeEventId: meta.eventId };
       }
       if (result.outcome !== "applied") return { outcome: result.outcome };
-      return { outcome: "applied", state: result.state, changed: result.changed };
+      return { outcome: "applied", state: result.state, changed: result.changed, ...(result.notice ? { notice: result.notice } : {}) };
     });
   }
 

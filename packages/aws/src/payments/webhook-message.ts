@@ -59,6 +59,8 @@ export const WebhookFactSchema = z.discriminatedUnion("kind", [
     price: PriceResolutionSchema.optional(),
     firstInvoice: z.boolean(),
     zeroTotal: z.boolean(),
+    /** Absent in messages enqueued before it was carried: no retry known. */
+    nextPaymentAttemptAt: z.number().int().nullable().optional(),
   }),
 ]);
 export type WebhookFact = z.infer<typeof WebhookFactSchema>;
@@ -109,7 +111,12 @@ export function webhookMessageOf(
   if (fact.kind === "customer_link") body = { kind: "customer_link", via: fact.via, userKey: keys.userKeyOf(fact.userId) };
   else if (fact.kind === "subscription") {
     body = { kind: "subscription", action: fact.action, ...userKey, status: fact.status, ...price, trialEndsAt: fact.trialEndsAt };
-  } else body = { kind: "invoice", action: fact.action, ...userKey, ...price, firstInvoice: fact.firstInvoice, zeroTotal: fact.zeroTotal };
+  } else {
+    body = {
+      kind: "invoice", action: fact.action, ...userKey, ...price, firstInvoice: fact.firstInvoice, zeroTotal: fact.zeroTotal,
+      nextPaymentAttemptAt: fact.nextPaymentAttemptAt,
+    };
+  }
   return {
     v: 1,
     eventId: meta.eventId,
@@ -161,7 +168,10 @@ export function coreFactOf(message: WebhookMessage, priceTiers: PriceTierMap): S
   if (fact.kind === "subscription") {
     return { kind: "subscription", ...common, action: fact.action, status: fact.status, trialEndsAt: fact.trialEndsAt };
   }
-  return { kind: "invoice", ...common, action: fact.action, subscriptionId: "", firstInvoice: fact.firstInvoice, zeroTotal: fact.zeroTotal };
+  return {
+    kind: "invoice", ...common, action: fact.action, subscriptionId: "", firstInvoice: fact.firstInvoice, zeroTotal: fact.zeroTotal,
+    nextPaymentAttemptAt: fact.nextPaymentAttemptAt ?? null,
+  };
 }
 
 export const eventMetaOfMessage = (message: WebhookMessage): EventMeta => ({

@@ -56,6 +56,31 @@ export const EntitlementsResponseSchema = z.object({
 });
 export type EntitlementsResponse = z.infer<typeof EntitlementsResponseSchema>;
 
+/**
+ * What `GET /v1/me/entitlements` answers: the claims, and `signedEntitlements`, a compact JWS
+ * (ES256) over the same claims plus `iat`/`exp`. Absent only while signing is unavailable
+ * (docs/PAYMENTS.md): a device then keeps what it verified before, or falls back to free.
+ */
+export const SignedEntitlementsResponseSchema = EntitlementsResponseSchema.extend({
+  signedEntitlements: z.string().min(1).optional(),
+});
+export type SignedEntitlementsResponse = z.infer<typeof SignedEntitlementsResponseSchema>;
+
+/** One ES256 public key of the set; `kid` names it in a JWS header. */
+export const SigningJwkSchema = z.object({
+  kty: z.literal("EC"),
+  crv: z.literal("P-256"),
+  x: z.string(),
+  y: z.string(),
+  kid: z.string(),
+  alg: z.literal("ES256"),
+  use: z.literal("sig"),
+});
+
+/** `GET /.well-known/jwks.json`: the keys `signedEntitlements` may be signed with (RFC 7517). */
+export const JwksResponseSchema = z.object({ keys: z.array(SigningJwkSchema) });
+export type JwksResponse = z.infer<typeof JwksResponseSchema>;
+
 export const DeviceRegistrationRequestSchema = z.strictObject({
   deviceId: IdSchema,
   platform: PlatformSchema,

@@ -90,7 +90,7 @@ const TAGS = {
   crisis: "The crisis path: open to every user whatever they pay, never gated on payment (SPEC §4.2, docs/CRISIS.md)",
 } as const;
 const TAG_OF: Record<ApiFunction, keyof typeof TAGS> = {
-  Health: "health", StripeWebhook: "payments", Entitlements: "payments", Devices: "devices",
+  Health: "health", StripeWebhook: "payments", Entitlements: "payments", Jwks: "payments", Devices: "devices",
   SyncPush: "sync", SyncPull: "sync", Conflicts: "sync", Handoff: "sync", Crisis: "crisis",
 };
 

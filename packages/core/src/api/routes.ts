@@ -13,14 +13,14 @@ import type { ApiSchemaName } from "./schemas.js";
 
 /** The functions that serve HTTP routes (each is one Lambda function, with its own grants). */
 export type ApiFunction =
-  | "Health" | "StripeWebhook" | "Entitlements" | "Devices" | "SyncPush" | "SyncPull" | "Conflicts" | "Handoff" | "Crisis";
+  | "Health" | "StripeWebhook" | "Entitlements" | "Jwks" | "Devices" | "SyncPush" | "SyncPull" | "Conflicts" | "Handoff" | "Crisis";
 
 export interface ApiRoute {
   /** `METHOD /path` with `{param}` segments: the API Gateway route key. */
   route: string;
   function: ApiFunction;
   summary: string;
-  /** `false` only for `/health` and the Stripe webhook (which verifies its own signature). */
+  /** `false` only for `/health`, the JWKS (public keys) and the Stripe webhook (which verifies its own signature). */
   auth: boolean;
   body?: ApiSchemaName;
   /** The route needs the `X-Device-Id` header (`"optional"`: it may name one). */
@@ -36,7 +36,8 @@ const AUTH_ERRORS = [400, 401, 404];
 export const API_ROUTES = [
   { route: "GET /health", function: "Health", summary: "Liveness and the reachability of every dependency", auth: false, responses: { 200: "HealthResponse", 503: "HealthResponse" }, errors: [] },
   { route: "POST /webhooks/stripe", function: "StripeWebhook", summary: "Stripe webhook (raw body, Stripe-Signature header)", auth: false, responses: { 200: null }, errors: [400, 503] },
-  { route: "GET /v1/me/entitlements", function: "Entitlements", summary: "Tier, status, grace period, feature flags, policy", auth: true, responses: { 200: "EntitlementsResponse", 304: null }, errors: [401] },
+  { route: "GET /v1/me/entitlements", function: "Entitlements", summary: "Tier, status, grace period, feature flags, policy", auth: true, responses: { 200: "SignedEntitlementsResponse", 304: null }, errors: [401] },
+  { route: "GET /.well-known/jwks.json", function: "Jwks", summary: "The public keys that verify signedEntitlements (JSON Web Key Set)", auth: false, responses: { 200: "JwksResponse" }, errors: [503] },
   { route: "POST /v1/devices", function: "Devices", summary: "Register a device (idempotent)", auth: true, body: "DeviceRegistrationRequest", responses: { 201: "Device", 200: "Device" }, errors: [400, 401, 409] },
   { route: "GET /v1/devices", function: "Devices", summary: "List the caller's devices", auth: true, responses: { 200: "DeviceListResponse" }, errors: [401] },
   { route: "DELETE /v1/devices/{deviceId}", function: "Devices", summary: "Remove a device", auth: true, responses: { 204: null }, errors: AUTH_ERRORS },

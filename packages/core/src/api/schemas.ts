@@ -10,7 +10,7 @@
 import { z } from "zod";
 import {
   DeviceListResponseSchema, DeviceRegistrationRequestSchema, DeviceSchema, EntitlementsResponseSchema,
-  TierPolicySchema,
+  JwksResponseSchema, SignedEntitlementsResponseSchema, TierPolicySchema,
 } from "./account.js";
 import {
   ConflictIdParamsSchema, DeviceIdHeadersSchema, DeviceIdParamsSchema, ErrorBodySchema, HealthResponseSchema,
@@ -42,6 +42,8 @@ export const API_SCHEMAS = {
   DeviceIdHeaders: DeviceIdHeadersSchema,
   TierPolicy: TierPolicySchema,
   EntitlementsResponse: EntitlementsResponseSchema,
+  SignedEntitlementsResponse: SignedEntitlementsResponseSchema,
+  JwksResponse: JwksResponseSchema,
   DeviceRegistrationRequest: DeviceRegistrationRequestSchema,
   Device: DeviceSchema,
   DeviceListResponse: DeviceListResponseSchema,

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import type { EntitlementsResponse } from "../api/account.js";
 import { featureFlagsFor, policyFor, type FeatureFlags, type TierPolicy } from "../tiers.js";
-import { paymentStateEntity, type PaymentState } from "./payment-state.js";
+import { billingIssueDetectedAt, paymentStateEntity, type PaymentState } from "./payment-state.js";
 import type { PaymentNotice } from "./state-machine.js";
 
 /**
@@ -12,6 +12,8 @@ import type { PaymentNotice } from "./state-machine.js";
  * @example
  * entitlementsFor(undefined, Date.now()).tier; // "free": Stripe never heard of this user
  */
+export { billingIssueDetectedAt } from "./payment-state.js";
+
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 const isoAt = (ms: number): string => new Date(ms).toISOString();
 
@@ -40,16 +42,6 @@ export const REFRESH_AFTER_MS = 5 * 60_000;
 export const VALID_FOR_MS = 7 * 24 * 60 * 60_000;
 
 /**
- * The first payment failure of the current episode: failures after the latest recovery. Null
- * while nothing is owed, so a notice shown once per episode can key on this value.
- */
-export function billingIssueDetectedAt(state: PaymentState): number | null {
-  const { recoveredAt } = state.registers;
-  const open = state.failureTimes.filter((t) => recoveredAt === null || t > recoveredAt);
-  return open.length === 0 ? null : Math.min(...open);
-}
-
-/**
  * The ETag of an answer: a digest of the fields a state change can move, not of `refreshAfter`
  * / `validUntil`, which follow the clock — so an unchanged state revalidates with `304` and a
  * tier change (even a grace period running out with no event) gives a new tag.
@@ -74,7 +66,7 @@ export interface PaymentStatePayload {
   status: EntitlementsResponse["status"];
   graceEndsAt: string | null;
   paymentCurrent: boolean;
-  /** Only on the change that carries a notice (`customer.subscription.trial_will_end`). */
+  /** Only on the change that carries a notice: `trial_will_end`, or `billing_issue` on the first failure of an episode. */
   notice?: PaymentNotice;
 }
 
@@ -84,8 +76,9 @@ export type ServerEntityChange =
   | { entityType: "sync_policy"; payload: TierPolicy };
 
 /**
- * The changes a tier change sends to every device. A notice alone sends only `payment_state`
- * (with `notice` set): the flags and the policy did not change.
+ * The changes a tier change sends to every device. `trial_will_end` comes alone and sends only
+ * `payment_state` (with `notice` set): the flags and the policy did not change. `billing_issue`
+ * rides on the change the failure made (into a grace period), so all three go.
  */
 export function serverEntityChanges(state: PaymentState, nowMs: number, notice?: PaymentNotice): ServerEntityChange[] {
   const entity = paymentStateEntity(state, nowMs);
@@ -93,7 +86,7 @@ export function serverEntityChanges(state: PaymentState, nowMs: number, notice?:
     entityType: "payment_state",
     payload: { ...entity, graceEndsAt: iso(entity.graceEndsAt), ...(notice ? { notice } : {}) },
   };
-  if (notice) return [paymentState];
+  if (notice === "trial_will_end") return [paymentState];
   return [
     paymentState,
     { entityType: "feature_flags", payload: featureFlagsFor(entity.tier) },

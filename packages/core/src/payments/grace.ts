@@ -35,3 +35,31 @@ export function earlierFailureCount(failureTimes: readonly number[], startMs: nu
 export function graceEndsAtFor(tier: PaidTier, failureTimes: readonly number[], startMs: number): number {
   return startMs + graceDurationMs(tier, earlierFailureCount(failureTimes, startMs));
 }
+
+/**
+ * How long after Stripe's scheduled retry (`invoice.next_payment_attempt`) a grace period may
+ * still end at the earliest: the retry's outcome reaches us by webhook, which Stripe itself
+ * retries for hours when a delivery fails, and the expiry job runs every 15 minutes. A day
+ * keeps a user whose retry succeeds from being dropped to free while that news is in transit.
+ */
+export const RETRY_MARGIN_MS = DAY_MS;
+/**
+ * The longest a scheduled retry may stretch a grace period, from its start: Stripe's retry
+ * schedules span at most two months, so a later "next attempt" is not a retry to wait for.
+ */
+export const MAX_RETRY_GRACE_MS = 60 * DAY_MS;
+
+/**
+ * When a grace period ends, given Stripe's next scheduled retry (SPEC §3.1): never before
+ * `retryAtMs + RETRY_MARGIN_MS` while a retry is scheduled, so a user is not dropped to free
+ * while Stripe is still trying to collect — `max(SPEC formula, next attempt + margin)`, the
+ * retry's part capped at `MAX_RETRY_GRACE_MS` after the start.
+ *
+ * @example
+ * graceEndsAtWithRetry("basic", [], start, start + 12 * DAY_MS) - start; // 13 days, not 7
+ */
+export function graceEndsAtWithRetry(tier: PaidTier, failureTimes: readonly number[], startMs: number, retryAtMs: number | null): number {
+  const formula = graceEndsAtFor(tier, failureTimes, startMs);
+  if (retryAtMs === null) return formula;
+  return Math.max(formula, Math.min(retryAtMs + RETRY_MARGIN_MS, startMs + MAX_RETRY_GRACE_MS));
+}

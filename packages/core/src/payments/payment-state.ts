@@ -16,7 +16,9 @@ import type { EventMeta } from "./stripe-facts.js";
  * - `paidTier` / `registers.paidTierKey`: last writer wins among good-standing events;
  * - `trialEndsAt` / `registers.trialKey`: last writer wins among subscription events;
  * - `registers.recoveredAt`: the latest good-standing time (a max register);
- * - `failureTimes`: a grow-only set, pruned to the 180 days before its latest failure.
+ * - `failureTimes`: a grow-only set, pruned to the 180 days before its latest failure;
+ * - `registers.retryAt` / `registers.retryKey`: Stripe's next scheduled retry, last writer
+ *   wins among payment failures (the newest failure says what Stripe plans next).
  * `tier`, `graceEndsAt` and `paymentCurrent` are derived from those; `entitlementVersion`
  * counts visible changes and is the one field that depends on delivery order.
  */
@@ -51,6 +53,10 @@ export const paymentStateSchema = z.object({
     recoveredAt: z.number().int().nullable(),
     /** `orderKey` at which the expiry job ended the grace; a newer status clears its effect. */
     graceExpiredKey: z.string().nullable(),
+    /** Epoch ms of the retry the newest failure says Stripe scheduled (`next_payment_attempt`), or null. States stored before it default to none. */
+    retryAt: z.number().int().nullable().default(null),
+    /** Order key of that failure. */
+    retryKey: z.string().nullable().default(null),
   }),
 });
 export type PaymentState = z.infer<typeof paymentStateSchema>;
@@ -67,7 +73,7 @@ export function initialPaymentState(): PaymentState {
     failureTimes: [],
     entitlementVersion: 0,
     orderKey: null,
-    registers: { statusTier: null, paidTierKey: null, trialKey: null, recoveredAt: null, graceExpiredKey: null },
+    registers: { statusTier: null, paidTierKey: null, trialKey: null, recoveredAt: null, graceExpiredKey: null, retryAt: null, retryKey: null },
   };
 }
 
@@ -118,4 +124,14 @@ export function orderKeyFor(meta: EventMeta, status: PaymentStatus): string {
 /** Epoch ms of the event an order key was made from. */
 export function orderKeyTimeMs(key: string): number {
   return Number(key.slice(0, SECONDS_DIGITS)) * 1000;
+}
+
+/**
+ * The first payment failure of the current episode: failures after the latest recovery. Null
+ * while nothing is owed, so a notice shown once per episode can key on this value.
+ */
+export function billingIssueDetectedAt(state: PaymentState): number | null {
+  const { recoveredAt } = state.registers;
+  const open = state.failureTimes.filter((t) => recoveredAt === null || t > recoveredAt);
+  return open.length === 0 ? null : Math.min(...open);
 }

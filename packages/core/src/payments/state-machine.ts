@@ -1,6 +1,7 @@
-import { FAILURE_LOOKBACK_MS, graceEndsAtFor } from "./grace.js";
+import { FAILURE_LOOKBACK_MS, graceEndsAtWithRetry } from "./grace.js";
 import type { PaidTier } from "./price-tiers.js";
 import {
+  billingIssueDetectedAt,
   initialPaymentState,
   orderKeyFor,
   orderKeyTimeMs,
@@ -24,7 +25,12 @@ import type { EventMeta, StripeFact } from "./stripe-facts.js";
  * if (changed) emitToDevices(paymentStateEntity(state, Date.now()));
  */
 export type ApplyOutcome = "applied" | "stale" | "duplicate" | "no_effect";
-export type PaymentNotice = "trial_will_end";
+/**
+ * `trial_will_end`: Stripe's notice, passed on. `billing_issue`: the first unpaid invoice of an
+ * episode (`billingIssueDetectedAt` going from null to a value) — once per episode, since a
+ * retry's failure, a duplicate or an older failure arriving late finds the episode already open.
+ */
+export type PaymentNotice = "trial_will_end" | "billing_issue";
 
 export interface ApplyResult {
   state: PaymentState;
@@ -46,6 +52,8 @@ interface Observation {
   /** The tier held in good standing (`trial` while trialing), when known. */
   standingTier: PaidTier | null;
   failure: boolean;
+  /** Only payment failures know Stripe's next retry (epoch ms, null: none scheduled). */
+  retryAt?: number | null;
   /** Only subscription snapshots know the trial end. */
   trialEndsAt?: number | null;
 }
@@ -75,7 +83,7 @@ function observe(fact: StripeFact): Observation | "trial_will_end" | null {
     if (fact.action === "payment_failed") {
       // The first invoice failing leaves the subscription `incomplete`: nothing was ever paid.
       if (fact.firstInvoice) return null;
-      return { status: "past_due", priceTier, goodStanding: false, standingTier: null, failure: true };
+      return { status: "past_due", priceTier, goodStanding: false, standingTier: null, failure: true, retryAt: fact.nextPaymentAttemptAt };
     }
     // A zero-total invoice (trial start, full discount) is no evidence of a payment.
     if (fact.zeroTotal) return null;
@@ -116,6 +124,10 @@ function join(state: PaymentState, obs: Observation, key: string, atMs: number):
     next.registers.trialKey = key;
   }
   if (obs.failure) next.failureTimes = pruneFailures([...state.failureTimes, atMs]);
+  if (obs.retryAt !== undefined && newer(key, state.registers.retryKey)) {
+    next.registers.retryAt = obs.retryAt;
+    next.registers.retryKey = key;
+  }
   return next;
 }
 
@@ -129,6 +141,8 @@ function sameRegisters(a: PaymentState, b: PaymentState): boolean {
     a.registers.paidTierKey === b.registers.paidTierKey &&
     a.registers.trialKey === b.registers.trialKey &&
     a.registers.recoveredAt === b.registers.recoveredAt &&
+    a.registers.retryAt === b.registers.retryAt &&
+    a.registers.retryKey === b.registers.retryKey &&
     a.failureTimes.length === b.failureTimes.length &&
     a.failureTimes.every((t, i) => t === b.failureTimes[i])
   );
@@ -159,9 +173,12 @@ function derive(s: PaymentState, nowMs: number): Derived {
 /**
  * Grace starts at the earliest failure not followed by a recovery, or at the event that set the
  * status: retries of a failing payment, or a cancellation after it, do not restart the clock.
+ * While the subscription is still collecting (`past_due`, `unpaid`) it ends no earlier than a
+ * day after the retry the newest open failure says Stripe scheduled; a paused or canceled
+ * subscription is not retried, so the formula alone applies there.
  */
 function deriveGrace(s: PaymentState, nowMs: number): Derived {
-  const { recoveredAt, statusTier, graceExpiredKey } = s.registers;
+  const { recoveredAt, statusTier, graceExpiredKey, retryAt, retryKey } = s.registers;
   const openFailures = s.failureTimes.filter((t) => recoveredAt === null || t > recoveredAt);
   // A voluntary cancellation owes nothing; a lapse or a cancellation over unpaid invoices does.
   const paymentCurrent = s.status === "canceled" && openFailures.length === 0;
@@ -169,7 +186,9 @@ function deriveGrace(s: PaymentState, nowMs: number): Derived {
   // Nothing was ever held in good standing nor priced: there is no tier to extend.
   if (base === null || s.orderKey === null) return { tier: "free", graceEndsAt: null, paymentCurrent };
   const startMs = Math.min(orderKeyTimeMs(s.orderKey), ...openFailures);
-  const endsAt = graceEndsAtFor(base, s.failureTimes, startMs);
+  const collecting = s.status === "past_due" || s.status === "unpaid";
+  const retryOpen = retryKey !== null && (recoveredAt === null || orderKeyTimeMs(retryKey) > recoveredAt);
+  const endsAt = graceEndsAtWithRetry(base, s.failureTimes, startMs, collecting && retryOpen ? retryAt : null);
   if (nowMs >= endsAt || graceExpiredKey === s.orderKey) return { tier: "free", graceEndsAt: null, paymentCurrent };
   return { tier: "grace_period", graceEndsAt: endsAt, paymentCurrent };
 }
@@ -215,7 +234,9 @@ export function applyFact(
     const known = [current.orderKey, current.registers.paidTierKey, current.registers.trialKey].includes(key);
     return { state: current, changed: false, outcome: known ? "duplicate" : "stale" };
   }
-  return { ...settle(current, joined, nowMs), outcome: "applied" };
+  const settled = settle(current, joined, nowMs);
+  const opensEpisode = billingIssueDetectedAt(current) === null && billingIssueDetectedAt(settled.state) !== null;
+  return { ...settled, outcome: "applied", ...(opensEpisode ? { notice: "billing_issue" as const } : {}) };
 }
 
 /**

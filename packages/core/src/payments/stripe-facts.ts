@@ -96,6 +96,8 @@ export type StripeFact =
       firstInvoice: boolean;
       /** A zero-total invoice (trial start, full discount) proves no payment. */
       zeroTotal: boolean;
+      /** Epoch ms of Stripe's next scheduled retry of this invoice (`next_payment_attempt`), or null: none scheduled. */
+      nextPaymentAttemptAt: number | null;
     }
   | { kind: "ignored"; eventType: string; reason: IgnoredReason };
 
@@ -144,6 +146,7 @@ const invoiceSchema = z.object({
     .nullish(),
   billing_reason: z.string().nullish(),
   total: z.number().nullish(),
+  next_payment_attempt: z.number().int().nonnegative().lt(1e12).nullish(),
   lines: z.object({ data: z.array(invoiceLineSchema) }).nullish(),
 });
 
@@ -249,6 +252,7 @@ export function extractStripeFacts(input: unknown, config: StripeFactsConfig): S
       ...withPrice(resolveHighestTier(invoiceLinePrices(invoice.lines?.data ?? []), config.priceTiers)),
       firstInvoice: invoice.billing_reason === "subscription_create",
       zeroTotal: invoice.total === 0,
+      nextPaymentAttemptAt: invoice.next_payment_attempt == null ? null : invoice.next_payment_attempt * 1000,
     };
   }
 

@@ -150,6 +150,8 @@ export interface InvoiceEventOptions extends InvoiceLineOptions {
   total?: number;
   /** Replaces the single default line. */
   lines?: InvoiceLineOptions[];
+  /** Epoch seconds of Stripe's next retry (`next_payment_attempt`); default none, as on a paid invoice or a last attempt. */
+  nextPaymentAttempt?: number | null;
   id?: string;
 }
 
@@ -205,6 +207,7 @@ export function invoiceEvent(options: InvoiceEventOptions): StripeEventObject {
     amount_due: total,
     amount_paid: paid ? total : 0,
     amount_remaining: paid ? 0 : total,
+    next_payment_attempt: options.nextPaymentAttempt ?? null,
   });
   if (options.shape === "current") {
     invoice["subscription"] = null;

@@ -89,6 +89,8 @@ export class FakePaysyncServer {
   tier: Tier = "premium";
   entitlementsVersion = 1;
   tamper = false;
+  /** Answer entitlements unsigned and without an ETag, as the server does while signing fails. */
+  unsigned = false;
   /** How far the server's clock is ahead of the device's (signed times use it). */
   skewMs = 0;
   directoryVersion = 1;
@@ -310,6 +312,7 @@ export class FakePaysyncServer {
       policy: policyFor(this.tier), crisisAccess: true, paymentCurrent: true, refreshAfter: new Date(now + 5 * 60_000).toISOString(),
       validUntil: new Date(now + 7 * 86_400_000).toISOString(), billingIssueDetectedAt: null,
     };
+    if (this.unsigned) return json(200, claims);
     const signed = await this.sign({ ...claims, iat: Math.floor(now / 1000), exp: Math.floor(now / 1000) + 7 * 86_400 });
     return json(200, { ...claims, signedEntitlements: signed }, { etag });
   }
