@@ -58,6 +58,21 @@ function httpEvent(routeKey: string, body: string, headers: Record<string, strin
   };
 }
 
+/** Every item of a table that matches, across all pages (a filter applies per 1 MB page, after the read). */
+async function scanAll(table: string, filter?: { expression: string; values: Record<string, unknown> }): Promise<Array<Record<string, any>>> {
+  const items: Array<Record<string, any>> = [];
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const page = await rt.dynamo.send(new ScanCommand({
+      TableName: table, ConsistentRead: true, ExclusiveStartKey: startKey,
+      ...(filter ? { FilterExpression: filter.expression, ExpressionAttributeValues: filter.values } : {}),
+    }));
+    items.push(...(page.Items ?? []));
+    startKey = page.LastEvaluatedKey;
+  } while (startKey);
+  return items;
+}
+
 const secretsIn = (text: string | undefined, values: string[]) => values.filter((v) => (text ?? "").includes(v));
 
 describe("queued messages", () => {
@@ -117,9 +132,7 @@ describe("stored items, read raw", () => {
       token: user.token, body: { fromDeviceId: user.devices.phone, toDeviceId: user.devices.tablet, snapshot: { step: 3, text: MARKER } },
     });
     const items = await eventually(async () => {
-      const { Items = [] } = await rt.dynamo.send(new ScanCommand({
-        TableName: rt.resources.tables.Sync, ConsistentRead: true, FilterExpression: "contains(pk, :u)", ExpressionAttributeValues: { ":u": user.userKey },
-      }));
+      const Items = await scanAll(rt.resources.tables.Sync, { expression: "contains(pk, :u)", values: { ":u": user.userKey } });
       return Items.some((i) => JSON.stringify(i).includes(note.entityId)) ? Items : undefined;
     }, 30_000);
 
@@ -133,7 +146,7 @@ describe("stored items, read raw", () => {
 
   it("the audit trail of these calls names the user by key only", async () => {
     // Act
-    const { Items = [] } = await rt.dynamo.send(new ScanCommand({ TableName: rt.resources.tables.Audit, ConsistentRead: true }));
+    const Items = await scanAll(rt.resources.tables.Audit);
 
     // Assess
     const raw = JSON.stringify(Items);
@@ -155,9 +168,7 @@ describe("ids a device chooses", () => {
     const pushed = await sync.push(user.token, DEVICE_CHOSEN.deviceId, [journal, session]);
     await sync.applied(user.userKey, [journal.opId, session.opId]);
     const pulled = await sync.pullAll(user.token, user.devices.tablet!);
-    const items = [
-      ...(await rt.dynamo.send(new ScanCommand({ TableName: rt.resources.tables.Sync, ConsistentRead: true, FilterExpression: "contains(pk, :u)", ExpressionAttributeValues: { ":u": user.userKey } }))).Items ?? [],
-    ];
+    const items = await scanAll(rt.resources.tables.Sync, { expression: "contains(pk, :u)", values: { ":u": user.userKey } });
 
     // Assess
     expect(registered.status).toBe(201);
