@@ -37,6 +37,7 @@ const MATRIX: Row[] = [
   ["Conflicts",          "rw", "r",     "rw",  "-",   [],            [],             [],        "encrypt_decrypt"],
   ["Handoff",            "rw", "-",     "rw",  "rw",  [],            [],             [],        "encrypt_decrypt"],
   ["Crisis",             "rw", "-",     "rw",  "rw",  ["Realtime"],  [],             [],        "encrypt_decrypt"],
+  ["Admin",              "rw", "-",     "rw",  "-",   [],            [],             [],        "-"],
   ["SyncWorker",         "rw", "r",     "rw",  "rw",  [],            SYNC_LANES,     [],        "encrypt_decrypt"],
   ["WebhookWorker",      "rw", "rw",    "rw",  "rw",  [],            ["Webhooks"],   [],        "encrypt_decrypt"],
   ["GraceExpiry",        "rw", "rw",    "rw",  "rw",  [],            [],             [],        "encrypt_decrypt"],
@@ -59,6 +60,7 @@ const INSPECTS: Record<string, Lanes> = { Health: ALL_LANES };
 /** Who may read each secret from SSM (SST binding grants ssm:GetParameters on its names). */
 const SECRET_READERS: Record<string, string[]> = {
   STRIPE_WEBHOOK_SECRET: ["StripeWebhook"],
+  OPS_ADMIN_TOKEN: ["Admin"],
   PSEUDONYM_SECRET: [
     // Workers and jobs receive pseudonymous keys only: they never see a raw id to hash.
     "StripeWebhook", "Entitlements", "Devices", "SyncPush", "SyncPull", "Conflicts", "Handoff", "Crisis",

@@ -98,6 +98,34 @@ describe("every /v1 route needs a valid token", () => {
   });
 });
 
+describe("the operators' admin routes need the ops token", () => {
+  const adminRoutes = ROUTES.filter((r) => r.route.split(" ")[1]!.startsWith("/admin/")).map((r) => r.route);
+  const ADMIN_SAMPLES: Record<string, Call> = {
+    "GET /admin/crisis-directory": { method: "GET", path: "/admin/crisis-directory" },
+    "PUT /admin/crisis-directory": { method: "PUT", path: "/admin/crisis-directory", body: { regions: {}, fallback: [] } },
+  };
+
+  it("the table covers every admin route", () => {
+    expect(Object.keys(ADMIN_SAMPLES).sort()).toEqual([...adminRoutes].sort());
+  });
+
+  describe.each(adminRoutes)("%s", (route) => {
+    it.each([...BAD_TOKENS, ["a user's valid token", () => rt.token(attackerId)] as const])("answers %s with 401", async (_name, makeToken) => {
+      // Prepare
+      const sample = ADMIN_SAMPLES[route]!;
+      const token = await makeToken();
+
+      // Act
+      const response = await rt.request(sample.method, sample.path, { body: sample.body, headers: token ? { authorization: `Bearer ${token}` } : {} });
+
+      // Assess
+      expect(response.status).toBe(401);
+      expect(response.json).toMatchObject({ error: { code: "unauthorized" } });
+      expect(response.text).not.toMatch(/regions|988/);
+    });
+  });
+});
+
 /** Every Sync and Payments item of the victim, raw: what "nothing changed" compares. */
 async function victimState(): Promise<unknown[]> {
   const userKey = pseudonymousKey(rt.secrets.pseudonymSecret, victimId, "u");

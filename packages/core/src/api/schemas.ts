@@ -26,10 +26,12 @@ import {
   SyncPullQuerySchema, SyncPullResponseSchema, SyncPushRequestSchema, SyncPushResponseSchema,
 } from "./sync.js";
 import { PokeMessageSchema, RealtimeConnectQuerySchema } from "./realtime.js";
+import { CrisisDirectorySchema, CrisisDirectoryVersionSchema, CrisisLineSchema } from "./crisis-directory.js";
 
 export * from "./account.js";
 export * from "./common.js";
 export * from "./crisis.js";
+export * from "./crisis-directory.js";
 export * from "./sync.js";
 
 /** Every wire shape by the name it carries in the OpenAPI document's components. */
@@ -66,6 +68,9 @@ export const API_SCHEMAS = {
   CrisisWriteResponse: CrisisWriteResponseSchema,
   CrisisResourcesResponse: CrisisResourcesResponseSchema,
   CrisisResolveResponse: CrisisResolveResponseSchema,
+  CrisisLine: CrisisLineSchema,
+  CrisisDirectory: CrisisDirectorySchema,
+  CrisisDirectoryVersion: CrisisDirectoryVersionSchema,
   RealtimeConnectQuery: RealtimeConnectQuerySchema,
   PokeMessage: PokeMessageSchema,
 } as const satisfies Record<string, z.ZodType>;
