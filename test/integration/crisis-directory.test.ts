@@ -4,6 +4,7 @@ import { BUNDLED_DIRECTORY_DATA } from "@paysync/core/crisis/directory-data";
 import { CRISIS_DIRECTORY_CURRENT_KEY } from "@paysync/aws/store/keys";
 import { partition } from "../helpers/fuzz-checks.js";
 import { eventually, useRuntime } from "../helpers/runtime.js";
+import { syncClient } from "../helpers/sync.js";
 
 /**
  * The crisis directory on the real runtime (SPEC.md §4.2): region selection, fallback, ETag /
@@ -12,6 +13,7 @@ import { eventually, useRuntime } from "../helpers/runtime.js";
  * directory (versions only grow).
  */
 const rt = useRuntime();
+const sync = syncClient(rt);
 /** `token: null`: no Authorization header at all. */
 const ops = (method: string, body?: unknown, token: string | null = rt.secrets.adminToken) =>
   rt.request(method, "/admin/crisis-directory", { body, headers: token === null ? {} : { authorization: `Bearer ${token}` } });
@@ -178,6 +180,47 @@ describe("operators update the directory through the admin route", () => {
     });
     expect(served.json.lines).toEqual([expect.objectContaining({ id: "fr-stored", call: "3114" })]);
     expect(served.json.fallback).toEqual([expect.objectContaining({ url: "https://findahelpline.com/" })]);
+  });
+
+  it("reaches a device's next pull once, and a new device's bootstrap", async () => {
+    // Prepare: a premium user (1 s pull interval) whose phone has bootstrapped.
+    const user = await sync.user("directory-reach", ["phone"], "premium");
+    const phone = user.devices.phone!;
+    const pull = (deviceId: string, cursor?: string) => sync.pull(user.token, deviceId, { ...(cursor ? { cursor } : {}), withDirectory: true });
+    const directoryIn = (response: { json: { changes: Array<{ entityType: string; version: number; snapshot?: true; payload: any }> } }) =>
+      response.json.changes.filter((change) => change.entityType === "crisis_directory");
+    const bootstrap = await pull(phone);
+    expect(bootstrap.status).toBe(200);
+    expect(directoryIn(bootstrap)).toEqual([expect.objectContaining({ entityId: "current", action: "upsert", snapshot: true, originDeviceId: null })]);
+    let cursor = bootstrap.json.cursor as string;
+
+    // Act
+    const stored = await ops("PUT", withMarker("reach"));
+    expect(stored.status).toBe(200);
+    const delivered = await eventually(async () => {
+      const response = await pull(phone, cursor);
+      if (response.status !== 200) return undefined; // 429 within the 1 s interval
+      cursor = response.json.cursor;
+      return directoryIn(response).find((change) => change.version === stored.json.version) ? response : undefined;
+    });
+    const tablet = `tablet-${user.devices.phone}`;
+    expect((await rt.request("POST", "/v1/devices", { token: user.token, body: { deviceId: tablet, platform: "android" } })).status).toBe(201);
+    const fresh = await eventually(async () => {
+      const response = await pull(tablet);
+      return directoryIn(response)[0]?.version === stored.json.version ? response : undefined;
+    });
+    const again = await eventually(async () => {
+      const response = await pull(phone, cursor);
+      return response.status === 200 ? response : undefined;
+    });
+
+    // Assess
+    const change = directoryIn(delivered)[0]!;
+    expect(change).toMatchObject({ entityId: "current", action: "upsert", priority: 7, originDeviceId: null });
+    expect(change.snapshot).toBeUndefined();
+    expect(change.payload).toEqual(stored.json);
+    expect(directoryIn(fresh)[0]).toMatchObject({ snapshot: true, payload: { version: stored.json.version, directory: { regions: { FR: [{ id: "fr-reach" }] } } } });
+    expect(directoryIn(again)).toEqual([]);
   });
 
   it("gives two concurrent updates two versions, one after the other", async () => {

@@ -99,7 +99,9 @@ const pushPorts = once((): PushPorts => ({
   crisis: measuredCrisisOps(crisisService(), crisisTelemetry()),
 }));
 const pushService = once(() => new PushService(pushPorts()));
-const pullService = once(() => new PullService({ feed: feed(), devices: devices(), entities: entities(), limits: limits(), tiers: tiers(), cipher: cipher() }));
+const pullService = once(() => new PullService({
+  feed: feed(), devices: devices(), entities: entities(), limits: limits(), tiers: tiers(), cipher: cipher(), directory: crisisDirectory(),
+}));
 const conflictService = once(() => new ConflictService({ entities: entities(), applier: opApplier(), cipher: cipher() }));
 const handoffService = once(() => new HandoffService({ applier: opApplier(), devices: devices(), entities: entities(), limits: limits(), cipher: cipher() }));
 const paymentPorts = once((): PaymentPorts => ({ paymentState: paymentState(), feed: feed(), devices: devices(), entities: entities(), cipher: cipher(), pokes: pokes() }));

@@ -63,3 +63,14 @@ export function nextDirectoryVersion(currentStored: number | undefined): number 
 export function currentDirectory(stored: CrisisDirectoryVersion | undefined): CrisisDirectoryVersion {
   return stored !== undefined && stored.version > BUNDLED_DIRECTORY.version ? stored : BUNDLED_DIRECTORY;
 }
+
+/** The entity id of the one `crisis_directory` entity a device holds. */
+export const DIRECTORY_ENTITY_ID = "current";
+
+/**
+ * Whether a pull page carries the directory: when the version its cursor says the device was
+ * given is older than the current one (0: never given one — every bootstrap's first page).
+ */
+export function pullCarriesDirectory(knownVersion: number, current: CrisisDirectoryVersion): boolean {
+  return current.version > knownVersion;
+}
