@@ -13,6 +13,8 @@ import {
   CrisisActivateRequestSchema,
   CrisisResolveRequestSchema,
   CrisisResolveResponseSchema,
+  CrisisRegionRequestSchema,
+  CrisisRegionResponseSchema,
   CrisisResourcesQuerySchema,
   CrisisResourcesResponseSchema,
   CrisisWriteResponseSchema,
@@ -20,6 +22,7 @@ import {
   SafetyPlanRequestSchema,
 } from "@paysync/core/api/crisis";
 import { DeviceIdHeadersSchema } from "@paysync/core/api/common";
+import { normalizeRegion } from "@paysync/core/api/crisis-directory";
 import { resourcesETag } from "@paysync/core/crisis/resources";
 import { etagMatches } from "@paysync/core/etag";
 import type { RouteKeyOf } from "@paysync/core/api/routes";
@@ -94,6 +97,13 @@ const ROUTES: Record<RouteKeyOf<"Crisis">, { name: CrisisRoute; entityType: stri
       const { "x-device-id": deviceId } = parseValue(event.headers ?? {}, DeviceIdHeadersSchema, "headers");
       const written = await service().clearSafetyPlan(userKey, deviceId);
       return answer(CrisisWriteResponseSchema, { entityType: "safety_plan", priority: 10, ...written });
+    },
+  },
+  "PUT /v1/crisis/region": {
+    name: "region", entityType: "crisis_state",
+    run: async (event, userKey) => {
+      const { region } = parseBody(event, CrisisRegionRequestSchema);
+      return answer(CrisisRegionResponseSchema, await service().saveRegion(userKey, normalizeRegion(region)));
     },
   },
   "PUT /v1/crisis/contacts": {

@@ -38,6 +38,7 @@ const SAMPLES: Record<string, Call> = {
   "PUT /v1/crisis/safety-plan": { method: "PUT", path: "/v1/crisis/safety-plan", body: PLAN, headers: { "x-device-id": B.phone } },
   "DELETE /v1/crisis/safety-plan": { method: "DELETE", path: "/v1/crisis/safety-plan", headers: { "x-device-id": B.phone } },
   "PUT /v1/crisis/contacts": { method: "PUT", path: "/v1/crisis/contacts", body: { contacts: [] }, headers: { "x-device-id": B.phone } },
+  "PUT /v1/crisis/region": { method: "PUT", path: "/v1/crisis/region", body: { region: "GB" } },
 };
 
 const secret = new TextEncoder().encode(rt.secrets.jwtSecret);

@@ -80,6 +80,62 @@ describe("GET /v1/crisis/resources answers the region's lines and the fallback",
   });
 });
 
+describe("a user's saved region", () => {
+  it("answers calls without ?region= with the saved region's lines, and ?region= still wins", async () => {
+    // Prepare
+    const token = await newToken("saved-region");
+    expect((await rt.request("GET", "/v1/crisis/resources", { token })).json.region).toBe("US");
+
+    // Act
+    const saved = await rt.request("PUT", "/v1/crisis/region", { token, body: { region: "gb" } });
+    const resources = await rt.request("GET", "/v1/crisis/resources", { token });
+    const asked = await rt.request("GET", "/v1/crisis/resources?region=AU", { token });
+    const activation = await rt.request("POST", "/v1/crisis/activate", { token, body: { deviceId: "no-such-device", level: "high", source: "button" } });
+
+    // Assess
+    expect(saved.status).toBe(200);
+    expect(saved.json).toEqual({ region: "GB" });
+    expect(resources.json.region).toBe("GB");
+    expect((resources.json.lines as Line[]).map((l) => l.call ?? l.text?.number)).toEqual(["116 123", "85258"]);
+    expect(asked.json.region).toBe("AU");
+    expect(activation.status).toBe(404);
+  });
+
+  it("is the region an activation answers with", async () => {
+    // Prepare
+    const userToken = await newToken("saved-region-activate");
+    const deviceId = `phone-${Date.now()}-${++userSeq}`;
+    expect((await rt.request("POST", "/v1/devices", { token: userToken, body: { deviceId, platform: "ios" } })).status).toBe(201);
+    expect((await rt.request("PUT", "/v1/crisis/region", { token: userToken, body: { region: "CA" } })).status).toBe(200);
+
+    // Act
+    const activation = await rt.request("POST", "/v1/crisis/activate", { token: userToken, body: { deviceId, level: "high", source: "button" } });
+
+    // Assess
+    expect(activation.status).toBe(200);
+    expect(activation.json).toMatchObject({ region: "CA", lines: [expect.objectContaining({ call: "988", id: "ca-988" })] });
+  });
+
+  it.each([
+    { case: "a three-letter code", body: { region: "GBR" } },
+    { case: "no region", body: {} },
+    { case: "an unknown field", body: { region: "GB", city: "London" } },
+    { case: "a number", body: { region: 44 } },
+  ])("answers 400 to $case and keeps the saved region", async ({ body }) => {
+    // Prepare
+    const token = await newToken("bad-saved-region");
+    expect((await rt.request("PUT", "/v1/crisis/region", { token, body: { region: "IE" } })).status).toBe(200);
+
+    // Act
+    const response = await rt.request("PUT", "/v1/crisis/region", { token, body });
+
+    // Assess
+    expect(response.status).toBe(400);
+    expect(response.json).toMatchObject({ error: { code: "validation_error" } });
+    expect((await rt.request("GET", "/v1/crisis/resources", { token })).json.region).toBe("IE");
+  });
+});
+
 describe("crisis resources revalidate with an ETag", () => {
   it("answer 304 without a body to a matching If-None-Match, and 200 again once the answer changed", async () => {
     // Prepare

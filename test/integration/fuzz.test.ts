@@ -6,7 +6,7 @@ import type { z } from "zod";
 import { ROUTES } from "@paysync/aws/resources";
 import {
   ConflictResolveRequestSchema, CrisisActivateRequestSchema, CrisisResolveRequestSchema, DeviceRegistrationRequestSchema,
-  CrisisDirectorySchema, EmergencyContactsRequestSchema, HandoffRequestSchema, SafetyPlanSchema, SyncPullQuerySchema, SyncPushRequestSchema,
+  CrisisDirectorySchema, CrisisRegionRequestSchema, EmergencyContactsRequestSchema, HandoffRequestSchema, SafetyPlanSchema, SyncPullQuerySchema, SyncPushRequestSchema,
 } from "@paysync/core/api";
 import { BUNDLED_DIRECTORY_DATA } from "@paysync/core/crisis/directory-data";
 import { extractStripeFacts } from "@paysync/core/payments";
@@ -119,6 +119,7 @@ const CASES: RouteCase[] = [
     route: "PUT /v1/crisis/contacts", path: () => "/v1/crisis/contacts", deviceHeader: "required",
     sample: () => ({ contacts: [{ name: "Sam", phone: "+1 555 0100", relationship: "friend" }] }), accepts: schemaAccepts(EmergencyContactsRequestSchema),
   },
+  { route: "PUT /v1/crisis/region", path: () => "/v1/crisis/region", sample: () => ({ region: "GB" }), accepts: schemaAccepts(CrisisRegionRequestSchema) },
   { route: "GET /admin/crisis-directory", path: () => "/admin/crisis-directory", opsToken: true },
   {
     route: "PUT /admin/crisis-directory", path: () => "/admin/crisis-directory", opsToken: true,

@@ -23,6 +23,7 @@ import { AuditLog } from "./store/audit-log.js";
 import { ReadAudit } from "./store/read-audit.js";
 import { ChangeFeed } from "./store/change-feed.js";
 import { CachedCrisisDirectory, CrisisDirectoryRepository } from "./store/crisis-directory.js";
+import { CrisisRegionRepository } from "./store/crisis-region.js";
 import { ConnectionRepository } from "./store/connections.js";
 import { CustomerLinks } from "./store/customer-links.js";
 import { DeviceRepository } from "./store/devices.js";
@@ -65,6 +66,7 @@ const webhookEvents = once(() => new WebhookEventLog(config.table("Payments")));
 /** The stored crisis directory; crisis calls and pulls read it through a short per-container cache. */
 const crisisDirectoryStore = once(() => new CrisisDirectoryRepository(config.table("Sync")));
 const crisisDirectory = once(() => new CachedCrisisDirectory(crisisDirectoryStore()));
+const crisisRegions = once(() => new CrisisRegionRepository(config.table("Sync")));
 const connections = once(() => new ConnectionRepository(config.table("Connections")));
 /** Pokes only where the stacks gave the function the WebSocket API's endpoint (the functions that poke). */
 const pokes = once(() => {
@@ -88,7 +90,7 @@ const crisisCipher = once(() => new PayloadCipher({
 }));
 const crisisService = once(() => new CrisisService({
   feed: feed(), devices: devices(), entities: entities(), cipher: crisisCipher(), pokes: pokes(), deferred: lanes(),
-  directory: crisisDirectory(),
+  directory: crisisDirectory(), regions: crisisRegions(),
 }));
 /** Operators read and write the directory uncached: they see what is stored now. */
 const crisisDirectoryAdmin = once(() => new CrisisDirectoryAdmin(crisisDirectoryStore(), audit()));

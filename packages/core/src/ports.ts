@@ -13,7 +13,7 @@
  * const seqs = await feed.append(userKey, changes, [devices.sessionWrite(userKey, "tablet", "s-1", until)]);
  */
 import type { Device, DeviceRegistrationRequest } from "./api/account.js";
-import type { CrisisDirectoryVersion } from "./api/crisis-directory.js";
+import type { CrisisDirectoryVersion, RegionCode } from "./api/crisis-directory.js";
 import type { AuditRecord } from "./audit/chain.js";
 import type { LimitExceededError } from "./errors.js";
 import type { Check } from "./sync/limits.js";
@@ -296,6 +296,13 @@ export interface CrisisDirectoryStore {
    * {@link WriteConditionFailed} and stores nothing.
    */
   put(next: CrisisDirectoryVersion, expectedVersion: number | undefined): Promise<void>;
+}
+
+/** The region a user saved for their crisis lines (`PUT /v1/crisis/region`). */
+export interface CrisisRegionStore {
+  /** `undefined` when none was saved. Throws when storage fails. */
+  get(userKey: string): Promise<RegionCode | undefined>;
+  put(userKey: string, region: RegionCode, now?: Date): Promise<void>;
 }
 
 // ── payments, lanes, audit, encryption ─────────────────────────────────────────────────────

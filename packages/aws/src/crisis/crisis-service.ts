@@ -32,7 +32,7 @@ import {
   INACTIVE_CRISIS_STATE, isRepeatActivation, resolveCrisis, type CrisisState,
 } from "@paysync/core/crisis/state";
 import { DependencyError, NotFoundError } from "@paysync/core/errors";
-import type { ChangeFeedStore, CommitSeqs, CrisisDirectoryStore, DeviceRecord, DeviceStore, EntityStore, FeedChange, LaneSink, PayloadCipher, PokeSink, StoreWrite } from "@paysync/core/ports";
+import type { ChangeFeedStore, CommitSeqs, CrisisDirectoryStore, CrisisRegionStore, DeviceRecord, DeviceStore, EntityStore, FeedChange, LaneSink, PayloadCipher, PokeSink, StoreWrite } from "@paysync/core/ports";
 import { WriteConditionFailed } from "@paysync/core/ports";
 import { devicePriority } from "@paysync/core/sync/conflicts";
 import { ASSESSMENT_CRISIS_PRIORITY, CLASS_PRIORITY } from "@paysync/core/sync/entities";
@@ -74,6 +74,8 @@ export interface CrisisPorts {
   deferred?: LaneSink;
   /** The stored crisis directory (cached by the adapter); absent: the bundled copy only. */
   directory?: CrisisDirectoryStore;
+  /** Users' saved regions; absent: every call without `?region=` gets US. */
+  regions?: CrisisRegionStore;
 }
 
 /** The directory part of an answer; `read: false` when storage failed and the bundled copy stands in. */
@@ -120,6 +122,7 @@ export class CrisisService implements CrisisOps {
   private readonly deferred: LaneSink | undefined;
   private readonly cipher: PayloadCipher;
   private readonly directory: CrisisDirectoryStore | undefined;
+  private readonly regions: CrisisRegionStore | undefined;
   /**
    * One user's writes run one at a time in this instance (concurrent writers queue instead of
    * racing each other's transactions), and their reads at most a few at a time: one user's
@@ -141,6 +144,7 @@ export class CrisisService implements CrisisOps {
     this.deferred = ports.deferred;
     this.cipher = ports.cipher;
     this.directory = ports.directory;
+    this.regions = ports.regions;
     this.entities = new CrisisEntities(ports.entities, ports.cipher);
   }
 
@@ -151,7 +155,7 @@ export class CrisisService implements CrisisOps {
    */
   async activate(userKey: string, request: CrisisActivateRequest, now = new Date()): Promise<MaybeDegraded<CrisisResourcesResponse>> {
     const support = this.supportReads.get(userKey);
-    const directory = this.directoryView(undefined);
+    const directory = this.directoryView(userKey, undefined);
     const repeat = await this.repeatActivation(userKey, request);
     if (repeat) return this.answerWith(repeat, await support, await directory);
     return this.writesPerUser.run(userKey, async () => {
@@ -222,7 +226,7 @@ export class CrisisService implements CrisisOps {
           (error: unknown) => { logger.error("crisis state not read", { errorName: errorName(error) }); return { value: undefined, read: false }; },
         ),
         this.supportData(userKey),
-        this.directoryView(region),
+        this.directoryView(userKey, region),
       ]);
       const answer = composeResources({ state: state.value, safetyPlan: support.safetyPlan, contacts: support.contacts }, directory.lines);
       return state.read && support.complete && directory.read ? answer : { ...answer, degraded: true };
@@ -340,16 +344,37 @@ export class CrisisService implements CrisisOps {
     return support.complete && directory.read ? answer : { ...answer, degraded: true };
   }
 
-  /** The directory's lines for the region; the bundled copy when storage fails (never throws). */
-  private async directoryView(requested: RegionCode | undefined): Promise<DirectoryView> {
-    const region = resolveRegion(requested, undefined);
-    if (!this.directory) return { lines: directoryLines(BUNDLED_DIRECTORY, region), read: true };
+  /**
+   * Saves the user's region. Storage failing: not saved, answered `degraded` (a crisis route
+   * never fails; the device keeps sending `?region=`).
+   */
+  async saveRegion(userKey: string, region: RegionCode, now = new Date()): Promise<MaybeDegraded<{ region: RegionCode }>> {
+    if (!this.regions) return { region, degraded: true };
     try {
-      return { lines: directoryLines(currentDirectory(await this.directory.current()), region), read: true };
+      await this.regions.put(userKey, region, now);
+      return { region };
     } catch (error) {
-      logger.error("crisis directory not read", { errorName: errorName(error) });
-      return { lines: directoryLines(BUNDLED_DIRECTORY, region), read: false };
+      logger.error("crisis region not saved", { errorName: errorName(error) });
+      return { region, degraded: true };
     }
+  }
+
+  /**
+   * The directory's lines for the requested region, else the saved one, else US; the bundled
+   * copy when the directory cannot be read, US when the saved region cannot be (never throws).
+   */
+  private async directoryView(userKey: string, requested: RegionCode | undefined): Promise<DirectoryView> {
+    const [saved, current] = await Promise.all([
+      requested === undefined && this.regions ? this.regions.get(userKey).then(
+        (value) => ({ value, read: true }),
+        (error: unknown) => { logger.error("crisis region not read", { errorName: errorName(error) }); return { value: undefined, read: false }; },
+      ) : { value: undefined, read: true },
+      this.directory ? this.directory.current().then(
+        (value) => ({ value: currentDirectory(value), read: true }),
+        (error: unknown) => { logger.error("crisis directory not read", { errorName: errorName(error) }); return { value: BUNDLED_DIRECTORY, read: false }; },
+      ) : { value: BUNDLED_DIRECTORY, read: true },
+    ]);
+    return { lines: directoryLines(current.value, resolveRegion(requested, saved.value)), read: saved.read && current.read };
   }
 
   /** One transaction: op record, entity writes with history, device flags, feed entries to `devices` but the origin. */

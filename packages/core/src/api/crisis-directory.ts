@@ -15,10 +15,14 @@ import { DateTimeSchema, IdSchema } from "./common.js";
 export const RegionCodeSchema = z.string().regex(/^[A-Z]{2}$/, "must be an ISO 3166-1 alpha-2 code, e.g. US");
 export type RegionCode = z.infer<typeof RegionCodeSchema>;
 
-/** `?region=` and the saved region: two letters in either case, normalised to capitals. */
-export const RegionQuerySchema = z.string()
-  .regex(/^[A-Za-z]{2}$/, "must be an ISO 3166-1 alpha-2 code (two letters), e.g. US")
-  .transform((code) => code.toUpperCase());
+/** A region as devices send it: two letters in either case. */
+export const RegionInputSchema = z.string().regex(/^[A-Za-z]{2}$/, "must be an ISO 3166-1 alpha-2 code (two letters), e.g. US");
+
+/** The stored spelling of a region a device sent. */
+export const normalizeRegion = (code: string): RegionCode => code.toUpperCase();
+
+/** `?region=`: two letters in either case, normalised to capitals. */
+export const RegionQuerySchema = RegionInputSchema.transform(normalizeRegion);
 
 const PhoneNumberSchema = z.string().regex(/^\+?[0-9][0-9 -]{1,30}$/, "must be a number to dial or text, e.g. 988 or 116 123");
 const HttpsUrlSchema = z.url({ protocol: /^https$/ }).max(500);

@@ -7,7 +7,7 @@
  */
 import { z } from "zod";
 import { CrisisLevelSchema, CrisisSourceSchema, DateTimeSchema, IdSchema } from "./common.js";
-import { CrisisLineSchema, DirectoryVersionSchema, RegionCodeSchema, RegionQuerySchema } from "./crisis-directory.js";
+import { CrisisLineSchema, DirectoryVersionSchema, RegionCodeSchema, RegionInputSchema, RegionQuerySchema } from "./crisis-directory.js";
 
 export const CrisisActivateRequestSchema = z.strictObject({
   deviceId: IdSchema,
@@ -130,6 +130,17 @@ export const CrisisResourcesResponseSchema = z.object({
   degraded: DegradedSchema,
 });
 export type CrisisResourcesResponse = z.infer<typeof CrisisResourcesResponseSchema>;
+
+/**
+ * `PUT /v1/crisis/region`: the region whose lines the user gets when a call names none
+ * (`?region=`). Two letters, either case; a malformed code is a 400 and changes nothing.
+ */
+export const CrisisRegionRequestSchema = z.strictObject({ region: RegionInputSchema });
+export type CrisisRegionRequest = z.infer<typeof CrisisRegionRequestSchema>;
+
+/** `degraded: true`: storage failed and the region was not saved; send `?region=` meanwhile. */
+export const CrisisRegionResponseSchema = z.object({ region: RegionCodeSchema, degraded: DegradedSchema });
+export type CrisisRegionResponse = z.infer<typeof CrisisRegionResponseSchema>;
 
 export const CrisisResolveResponseSchema = z.object({ crisisMode: CrisisModeStateSchema, degraded: DegradedSchema });
 export type CrisisResolveResponse = z.infer<typeof CrisisResolveResponseSchema>;

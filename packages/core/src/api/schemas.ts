@@ -18,7 +18,7 @@ import {
 } from "./common.js";
 import {
   CrisisActivateRequestSchema, CrisisResolveRequestSchema, CrisisResolveResponseSchema,
-  CrisisResourcesResponseSchema, CrisisWriteResponseSchema, EmergencyContactsRequestSchema, SafetyPlanRequestSchema, SafetyPlanSchema,
+  CrisisRegionRequestSchema, CrisisRegionResponseSchema, CrisisResourcesResponseSchema, CrisisWriteResponseSchema, EmergencyContactsRequestSchema, SafetyPlanRequestSchema, SafetyPlanSchema,
 } from "./crisis.js";
 import {
   ChangeSchema, ConflictListResponseSchema, ConflictResolveRequestSchema, ConflictResolveResponseSchema,
@@ -67,6 +67,8 @@ export const API_SCHEMAS = {
   EmergencyContactsRequest: EmergencyContactsRequestSchema,
   CrisisWriteResponse: CrisisWriteResponseSchema,
   CrisisResourcesResponse: CrisisResourcesResponseSchema,
+  CrisisRegionRequest: CrisisRegionRequestSchema,
+  CrisisRegionResponse: CrisisRegionResponseSchema,
   CrisisResolveResponse: CrisisResolveResponseSchema,
   CrisisLine: CrisisLineSchema,
   CrisisDirectory: CrisisDirectorySchema,
