@@ -2,7 +2,9 @@
  * The crisis function (issue 5): its own bundle, provisioned and reserved concurrency, no
  * payment code, no limits, no queue. Serves `GET /v1/crisis/resources`,
  * `POST /v1/crisis/activate`, `POST /v1/crisis/resolve`, `PUT /v1/crisis/safety-plan` and
- * `PUT /v1/crisis/contacts` and `DELETE /v1/crisis/safety-plan` (the writes name their device in `X-Device-Id`). Every call's
+ * `PUT /v1/crisis/contacts` and `DELETE /v1/crisis/safety-plan` (the writes name their device in `X-Device-Id`).
+ * Resources answer the crisis directory's lines for `?region=` (else the saved region, else US)
+ * with an ETag, and `304` to a matching `If-None-Match`. Every call's
  * duration is recorded (metric + audit entry), and a call over 200 ms is an SLO breach.
  * When storage fails every route still answers 200, marked `degraded: true` (docs/CRISIS.md).
  */
@@ -11,15 +13,21 @@ import {
   CrisisActivateRequestSchema,
   CrisisResolveRequestSchema,
   CrisisResolveResponseSchema,
+  CrisisRegionRequestSchema,
+  CrisisRegionResponseSchema,
+  CrisisResourcesQuerySchema,
   CrisisResourcesResponseSchema,
   CrisisWriteResponseSchema,
   EmergencyContactsRequestSchema,
   SafetyPlanRequestSchema,
 } from "@paysync/core/api/crisis";
 import { DeviceIdHeadersSchema } from "@paysync/core/api/common";
+import { normalizeRegion } from "@paysync/core/api/crisis-directory";
+import { resourcesETag } from "@paysync/core/crisis/resources";
+import { etagMatches } from "@paysync/core/etag";
 import type { RouteKeyOf } from "@paysync/core/api/routes";
 import { PaysyncError } from "@paysync/core/errors";
-import { callerId, errorResponse, httpHandler, json, parseBody, parseValue, type HttpEvent, type HttpResult } from "@paysync/aws/base/http";
+import { callerId, errorResponse, header, httpHandler, json, parseBody, parseValue, type HttpEvent, type HttpResult } from "@paysync/aws/base/http";
 import type { CrisisRoute } from "@paysync/aws/crisis/crisis-telemetry";
 import { userKeyFor } from "@paysync/aws/crypto/pseudonyms";
 import { wiring } from "@paysync/aws/wiring";
@@ -37,12 +45,28 @@ function answer<T extends { degraded?: true }>(schema: { parse: (value: unknown)
   return result;
 }
 
+/** Per user, so never in a shared cache; `no-cache`: devices revalidate with the ETag. */
+const CACHE_CONTROL = "private, no-cache";
+
+/** The resources answer with its ETag, or a `304` when the device holds it already; a degraded answer has no ETag. */
+function resourcesAnswer(event: HttpEvent, value: unknown): HttpResult {
+  const body = CrisisResourcesResponseSchema.parse(value);
+  if (body.degraded === true) return answer(CrisisResourcesResponseSchema, body);
+  const etag = resourcesETag(body);
+  const headers = { etag, "cache-control": CACHE_CONTROL };
+  if (etagMatches(header(event, "if-none-match"), etag)) return { statusCode: 304, headers };
+  return json(200, body, headers);
+}
+
 type CrisisRouteHandler = (event: HttpEvent, userKey: string) => Promise<HttpResult>;
 
 const ROUTES: Record<RouteKeyOf<"Crisis">, { name: CrisisRoute; entityType: string; run: CrisisRouteHandler }> = {
   "GET /v1/crisis/resources": {
     name: "resources", entityType: "crisis_state",
-    run: async (_event, userKey) => answer(CrisisResourcesResponseSchema, await service().resources(userKey)),
+    run: async (event, userKey) => {
+      const { region } = parseValue(event.queryStringParameters ?? {}, CrisisResourcesQuerySchema, "query");
+      return resourcesAnswer(event, await service().resources(userKey, region));
+    },
   },
   "POST /v1/crisis/activate": {
     name: "activate", entityType: "crisis_state",
@@ -73,6 +97,13 @@ const ROUTES: Record<RouteKeyOf<"Crisis">, { name: CrisisRoute; entityType: stri
       const { "x-device-id": deviceId } = parseValue(event.headers ?? {}, DeviceIdHeadersSchema, "headers");
       const written = await service().clearSafetyPlan(userKey, deviceId);
       return answer(CrisisWriteResponseSchema, { entityType: "safety_plan", priority: 10, ...written });
+    },
+  },
+  "PUT /v1/crisis/region": {
+    name: "region", entityType: "crisis_state",
+    run: async (event, userKey) => {
+      const { region } = parseBody(event, CrisisRegionRequestSchema);
+      return answer(CrisisRegionResponseSchema, await service().saveRegion(userKey, normalizeRegion(region)));
     },
   },
   "PUT /v1/crisis/contacts": {

@@ -17,7 +17,7 @@ import { Storage } from "./Storage.js";
  * telemetry's own route type: a route added there fails type-checking here until listed.
  */
 const CRISIS_METRIC_ROUTES: Record<CrisisRoute, true> = {
-  resources: true, activate: true, resolve: true, safety_plan: true, contacts: true, op: true,
+  resources: true, activate: true, resolve: true, safety_plan: true, contacts: true, region: true, op: true,
 };
 const crisisIds = Object.keys(CRISIS_METRIC_ROUTES).map((_, i) => `route${i}`);
 

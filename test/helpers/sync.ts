@@ -76,12 +76,22 @@ export function syncClient(rt: Runtime) {
       return rt.request("POST", "/v1/sync/push", { token, headers: { "x-device-id": deviceId }, body: { ops } });
     },
 
-    pull(token: string, deviceId: string, query: { cursor?: string; limit?: number } = {}) {
+    /**
+     * One page, without the `crisis_directory` change a page carries when the cursor is behind the
+     * directory (every bootstrap's first page, every cursor from before it existed): these tests
+     * are about the user's own changes; test/integration/crisis-directory.test.ts covers the
+     * directory's delivery. `withDirectory` keeps it.
+     */
+    async pull(token: string, deviceId: string, query: { cursor?: string; limit?: number; withDirectory?: boolean } = {}) {
       const params = new URLSearchParams();
       if (query.cursor) params.set("cursor", query.cursor);
       if (query.limit) params.set("limit", String(query.limit));
       const qs = params.size > 0 ? `?${params}` : "";
-      return rt.request("GET", `/v1/sync/pull${qs}`, { token, headers: { "x-device-id": deviceId } });
+      const response = await rt.request("GET", `/v1/sync/pull${qs}`, { token, headers: { "x-device-id": deviceId } });
+      if (!query.withDirectory && Array.isArray(response.json?.changes)) {
+        response.json.changes = response.json.changes.filter((change: { entityType: string }) => change.entityType !== "crisis_directory");
+      }
+      return response;
     },
 
     /**

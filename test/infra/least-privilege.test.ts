@@ -39,6 +39,7 @@ const MATRIX: Row[] = [
   ["Conflicts",          "rw", "r",     "rw",  "-",   [],            [],             [],        "dg"],
   ["Handoff",            "rw", "-",     "rw",  "rw",  [],            [],             [],        "g"],
   ["Crisis",             "rw", "-",     "rw",  "rw",  ["Realtime"],  [],             [],        "dg"],
+  ["Admin",              "rw", "-",     "rw",  "-",   [],            [],             [],        "-"],
   ["SyncWorker",         "rw", "r",     "rw",  "rw",  [],            SYNC_LANES,     [],        "dg"],
   ["WebhookWorker",      "rw", "rw",    "rw",  "rw",  [],            ["Webhooks"],   [],        "g"],
   ["GraceExpiry",        "rw", "rw",    "rw",  "rw",  [],            [],             [],        "g"],
@@ -64,6 +65,7 @@ const INSPECTS: Record<string, Lanes> = { Health: ALL_LANES };
 /** Who may read each secret from SSM (SST binding grants ssm:GetParameters on its names). */
 const SECRET_READERS: Record<string, string[]> = {
   STRIPE_WEBHOOK_SECRET: ["StripeWebhook"],
+  OPS_ADMIN_TOKEN: ["Admin"],
   PSEUDONYM_SECRET: [
     // Workers and jobs receive pseudonymous keys only: they never see a raw id to hash.
     "StripeWebhook", "Entitlements", "Devices", "SyncPush", "SyncPull", "Conflicts", "Handoff", "Crisis",

@@ -230,7 +230,7 @@ const LANE_ALARMS: [lane: string, dlqThreshold: number, backlogThreshold: number
 ];
 
 /** The `route` dimension values crisis telemetry writes (its `CrisisRoute`). */
-const CRISIS_ROUTES = ["resources", "activate", "resolve", "safety_plan", "contacts", "op"];
+const CRISIS_ROUTES = ["resources", "activate", "resolve", "safety_plan", "contacts", "region", "op"];
 
 function alarmOn(metric: Record<string, unknown>): Record<string, unknown>[] {
   return Object.values(

@@ -38,6 +38,7 @@ const SAMPLES: Record<string, Call> = {
   "PUT /v1/crisis/safety-plan": { method: "PUT", path: "/v1/crisis/safety-plan", body: PLAN, headers: { "x-device-id": B.phone } },
   "DELETE /v1/crisis/safety-plan": { method: "DELETE", path: "/v1/crisis/safety-plan", headers: { "x-device-id": B.phone } },
   "PUT /v1/crisis/contacts": { method: "PUT", path: "/v1/crisis/contacts", body: { contacts: [] }, headers: { "x-device-id": B.phone } },
+  "PUT /v1/crisis/region": { method: "PUT", path: "/v1/crisis/region", body: { region: "GB" } },
 };
 
 const secret = new TextEncoder().encode(rt.secrets.jwtSecret);
@@ -114,6 +115,34 @@ describe("every /v1 route needs a valid token", () => {
       expect(response.status).toBe(401);
       expect(response.json).toMatchObject({ error: { code: "unauthorized" } });
       expect(response.text).not.toMatch(/MARKER|deviceId|payload/);
+    });
+  });
+});
+
+describe("the operators' admin routes need the ops token", () => {
+  const adminRoutes = ROUTES.filter((r) => r.route.split(" ")[1]!.startsWith("/admin/")).map((r) => r.route);
+  const ADMIN_SAMPLES: Record<string, Call> = {
+    "GET /admin/crisis-directory": { method: "GET", path: "/admin/crisis-directory" },
+    "PUT /admin/crisis-directory": { method: "PUT", path: "/admin/crisis-directory", body: { regions: {}, fallback: [] } },
+  };
+
+  it("the table covers every admin route", () => {
+    expect(Object.keys(ADMIN_SAMPLES).sort()).toEqual([...adminRoutes].sort());
+  });
+
+  describe.each(adminRoutes)("%s", (route) => {
+    it.each([...BAD_TOKENS, ["a user's valid token", () => rt.token(attackerId)] as const])("answers %s with 401", async (_name, makeToken) => {
+      // Prepare
+      const sample = ADMIN_SAMPLES[route]!;
+      const token = await makeToken();
+
+      // Act
+      const response = await rt.request(sample.method, sample.path, { body: sample.body, headers: token ? { authorization: `Bearer ${token}` } : {} });
+
+      // Assess
+      expect(response.status).toBe(401);
+      expect(response.json).toMatchObject({ error: { code: "unauthorized" } });
+      expect(response.text).not.toMatch(/regions|988/);
     });
   });
 });

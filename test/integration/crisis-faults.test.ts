@@ -86,3 +86,43 @@ describe("crisis state that cannot be read", () => {
     expect(late.map((e) => e.action)).toEqual(["crisis.activate"]);
   });
 });
+
+describe("a crisis directory or saved region that cannot be read", () => {
+  const unreachable = () => Promise.reject(Object.assign(new Error("connect ECONNREFUSED"), { name: "TimeoutError" }));
+
+  it("answers with the bundled lines for the requested region, marked degraded, never an error", async () => {
+    // Prepare
+    const { userKey } = await userWithDevices("directory-down", ["phone"]);
+    const service = new CrisisService({
+      feed: wiring.feed(), devices: wiring.devices(), entities: wiring.entities(), cipher: wiring.cipher(),
+      directory: { current: unreachable, put: unreachable }, regions: { get: unreachable, put: unreachable },
+    });
+
+    // Act
+    const asked = await service.resources(userKey, "GB");
+    const unasked = await service.resources(userKey);
+    const saved = await service.saveRegion(userKey, "IE");
+
+    // Assess
+    expect(asked).toMatchObject({ degraded: true, region: "GB", directoryVersion: 1, lines: [{ call: "116 123" }, { text: { number: "85258" } }] });
+    expect(asked.fallback).toEqual([expect.objectContaining({ url: "https://findahelpline.com/" })]);
+    expect(unasked).toMatchObject({ degraded: true, region: "US", lines: [expect.objectContaining({ call: "988" }), expect.objectContaining({ id: "us-crisis-text-line" })] });
+    expect(saved).toEqual({ region: "IE", degraded: true });
+  });
+
+  it("is not degraded when both can be read", async () => {
+    // Prepare
+    const { userKey } = await userWithDevices("directory-up", ["phone"]);
+    const service = new CrisisService({
+      feed: wiring.feed(), devices: wiring.devices(), entities: wiring.entities(), cipher: wiring.cipher(),
+      directory: wiring.crisisDirectory(), regions: { get: async () => "AU", put: async () => undefined },
+    });
+
+    // Act
+    const answer = await service.resources(userKey);
+
+    // Assess
+    expect(answer.degraded).toBeUndefined();
+    expect(answer).toMatchObject({ region: "AU", lines: [{ call: "13 11 14" }] });
+  });
+});

@@ -53,8 +53,10 @@ describe("crisis resources and activation whatever the user pays", () => {
     expect(resources.status).toBe(200);
     expect(resources.json).toEqual({
       hotline: { name: "988 Suicide & Crisis Lifeline", call: "988", text: "988", chatUrl: "https://988lifeline.org/chat/" },
+      region: "US", lines: expect.any(Array), fallback: expect.any(Array), directoryVersion: expect.any(Number),
       safetyPlan: null, emergencyContacts: [], crisisMode: { active: false, level: null, source: null, activatedAt: null },
     });
+    expect(resources.json.lines.map((line: { call?: string }) => line.call)).toContain("988");
     expect(activation.status).toBe(200);
     expect(activation.json.crisisMode).toMatchObject({ active: true, level: "high", source: "button" });
     expect(activation.json.hotline.call).toBe("988");

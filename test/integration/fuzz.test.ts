@@ -6,8 +6,9 @@ import type { z } from "zod";
 import { ROUTES } from "@paysync/aws/resources";
 import {
   ConflictResolveRequestSchema, CrisisActivateRequestSchema, CrisisResolveRequestSchema, DeviceRegistrationRequestSchema,
-  EmergencyContactsRequestSchema, HandoffRequestSchema, SafetyPlanSchema, SyncPullQuerySchema, SyncPushRequestSchema,
+  CrisisDirectorySchema, CrisisRegionRequestSchema, EmergencyContactsRequestSchema, HandoffRequestSchema, SafetyPlanSchema, SyncPullQuerySchema, SyncPushRequestSchema,
 } from "@paysync/core/api";
+import { BUNDLED_DIRECTORY_DATA } from "@paysync/core/crisis/directory-data";
 import { extractStripeFacts } from "@paysync/core/payments";
 import { assertCrisisPayloads, assertPayloadSizes, checkOpPayloadSize, decodeCursor, planPush } from "@paysync/core/sync";
 import {
@@ -17,7 +18,7 @@ import {
 import { check, expectRefused, partition } from "../helpers/fuzz-checks.js";
 import { useRuntime } from "../helpers/runtime.js";
 import { makeOp, syncClient } from "../helpers/sync.js";
-import { feedPartition, STRIPE_EVENT_PREFIX, stripeEventKey, userPartition } from "@paysync/aws/store/keys";
+import { CRISIS_DIRECTORY_CURRENT_KEY, feedPartition, STRIPE_EVENT_PREFIX, stripeEventKey, userPartition } from "@paysync/aws/store/keys";
 
 /**
  * Bad input of any kind gets a clear 4xx and changes nothing (SPEC.md §5), on every route of
@@ -51,6 +52,8 @@ interface RouteCase {
   deviceHeader?: "required" | "optional";
   /** Where the body names a device of the caller's. */
   deviceFields?: string[];
+  /** An operators' route: sent with the ops token, so that bad bodies reach validation. */
+  opsToken?: true;
 }
 
 const schemaAccepts = (schema: z.ZodType) => (value: unknown) => schema.safeParse(value).success;
@@ -117,12 +120,18 @@ const CASES: RouteCase[] = [
     route: "PUT /v1/crisis/contacts", path: () => "/v1/crisis/contacts", deviceHeader: "required",
     sample: () => ({ contacts: [{ name: "Sam", phone: "+1 555 0100", relationship: "friend" }] }), accepts: schemaAccepts(EmergencyContactsRequestSchema),
   },
+  { route: "PUT /v1/crisis/region", path: () => "/v1/crisis/region", sample: () => ({ region: "GB" }), accepts: schemaAccepts(CrisisRegionRequestSchema) },
+  { route: "GET /admin/crisis-directory", path: () => "/admin/crisis-directory", opsToken: true },
+  {
+    route: "PUT /admin/crisis-directory", path: () => "/admin/crisis-directory", opsToken: true,
+    sample: () => structuredClone(BUNDLED_DIRECTORY_DATA), accepts: schemaAccepts(CrisisDirectorySchema),
+  },
 ];
 
 const methodOf = (c: RouteCase) => c.route.split(" ")[0]!;
 
 async function send(c: RouteCase, options: { path?: string; body?: string | Buffer; contentType?: string | undefined; headers?: Record<string, string>; deviceId?: string | null } = {}) {
-  const headers: Record<string, string> = { authorization: `Bearer ${user.token}` };
+  const headers: Record<string, string> = { authorization: `Bearer ${c.opsToken ? rt.secrets.adminToken : user.token}` };
   const deviceId = options.deviceId === undefined ? phone() : options.deviceId;
   if (c.deviceHeader && deviceId !== null) headers["x-device-id"] = deviceId;
   if (options.body !== undefined && options.contentType !== undefined) headers["content-type"] = options.contentType;
@@ -136,7 +145,7 @@ async function snapshot() {
     partition(rt.dynamo, Sync, userPartition(who.userKey)), partition(rt.dynamo, Payments, userPartition(who.userKey)),
     ...Object.values(who.devices).map((d) => partition(rt.dynamo, Sync, feedPartition(who.userKey, d))),
   ]);
-  return { user: await of(user), stranger: await of(stranger) };
+  return { user: await of(user), stranger: await of(stranger), directory: await partition(rt.dynamo, Sync, CRISIS_DIRECTORY_CURRENT_KEY.pk) };
 }
 
 /** Runs `property` for FUZZ_RUNS generated cases between two snapshots that must be equal. */

@@ -159,10 +159,11 @@ describe("Stripe events through the gateway", () => {
 
     // Assess
     expect(response.status, response.text).toBe(200);
+    // The cursor names no crisis directory version, so the page carries the directory first.
     expect(response.json.changes.map((ch: any) => [ch.entityType, ch.priority, ch.originDeviceId])).toEqual(
-      ["payment_state", "feature_flags", "sync_policy"].map((t) => [t, 7, null]),
+      ["crisis_directory", "payment_state", "feature_flags", "sync_policy"].map((t) => [t, 7, null]),
     );
-    expect(response.json.changes[0].payload).toEqual({ tier: "basic", status: "active", graceEndsAt: null, paymentCurrent: true });
+    expect(response.json.changes[1].payload).toEqual({ tier: "basic", status: "active", graceEndsAt: null, paymentCurrent: true });
     expect(response.json.minIntervalMs).toBe(policyFor("basic").minPullIntervalMs);
   });
 

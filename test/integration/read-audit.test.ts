@@ -51,7 +51,7 @@ describe("reads of a user's data are audited", () => {
     const deviceId = user.devices.phone!;
 
     // Act
-    const response = await sync.pull(user.token, deviceId, { limit: 10 });
+    const response = await sync.pull(user.token, deviceId, { limit: 10, withDirectory: true });
 
     // Assess
     expect(response.status, response.text).toBe(200);

@@ -245,7 +245,8 @@ describe("pull", () => {
     // Assess
     expect(raw.headers["content-encoding"]).toBe(gzip ? "gzip" : undefined);
     const body = JSON.parse((gzip ? gunzipSync(raw.body) : raw.body).toString("utf8"));
-    expect(body).toMatchObject({ changes: [], hasMore: false, minIntervalMs });
+    // A new user's bootstrap holds one change: the crisis directory every device gets.
+    expect(body).toMatchObject({ changes: [{ entityType: "crisis_directory", snapshot: true }], hasMore: false, minIntervalMs });
   });
 
   it.each(["push", "pull"] as const)("%s answers 404 for a device id of another user", async (route) => {

@@ -25,7 +25,7 @@ export interface TableDefinition {
 export const TABLES = {
   Sync: {
     id: "Sync",
-    purpose: "devices, entities, history, per-device change feeds, conflicts, limit counters",
+    purpose: "devices, entities, history, per-device change feeds, conflicts, limit counters, the crisis directory",
     fields: { pk: "string", sk: "string", gsi1pk: "string", gsi1sk: "string" },
     partitionKey: "pk",
     sortKey: "sk",
@@ -172,7 +172,7 @@ export const JOBS = {
 export type JobId = keyof typeof JOBS;
 
 /** Secrets set with `npx sst secrets set <NAME> <value>`; locally generated into the data dir. */
-export const SECRETS = ["STRIPE_WEBHOOK_SECRET", "PSEUDONYM_SECRET"] as const;
+export const SECRETS = ["STRIPE_WEBHOOK_SECRET", "PSEUDONYM_SECRET", "OPS_ADMIN_TOKEN"] as const;
 export type SecretName = (typeof SECRETS)[number];
 
 /** Plain parameters bound to functions. */
@@ -294,6 +294,12 @@ export const FUNCTIONS = {
     // Only for crisis writes storage refused (degraded mode): the sync worker applies them once it is back.
     sendsTo: ["Realtime"],
     secrets: API_SECRETS, parameters: KEY_PARAMS, timeoutSeconds: 5, memoryMb: 1024,
+  },
+  /** The operators' admin routes (`/admin/*`, ops token): the crisis directory. No user data, no key. */
+  Admin: {
+    id: "Admin", handler: "functions/http/admin.handler",
+    tables: { Sync: "readwrite", Audit: "readwrite" }, sendsTo: [], secrets: ["OPS_ADMIN_TOKEN"], parameters: [],
+    timeoutSeconds: 10, memoryMb: 256,
   },
   SyncWorker: {
     id: "SyncWorker", handler: SYNC_WORKER,

@@ -14,6 +14,7 @@ import { CrisisService } from "./crisis/crisis-service.js";
 import { CrisisTelemetry, measuredCrisisOps } from "./crisis/crisis-telemetry.js";
 import { DeferredCrisisWrites } from "./crisis/deferred-writes.js";
 import { EntitlementSigner, PublicKeySet, signingKeyId } from "./crypto/entitlement-signer.js";
+import { CrisisDirectoryAdmin } from "./crisis/directory-admin.js";
 import { PayloadCipher } from "./crypto/envelope.js";
 import { kmsSigningBackend } from "./crypto/kms-signing.js";
 import { EntitlementSigning } from "./payments/entitlement-signing.js";
@@ -25,6 +26,8 @@ import { WebhookProcessor } from "./payments/webhook-processor.js";
 import { AuditLog } from "./store/audit-log.js";
 import { ReadAudit } from "./store/read-audit.js";
 import { ChangeFeed } from "./store/change-feed.js";
+import { CachedCrisisDirectory, CrisisDirectoryRepository } from "./store/crisis-directory.js";
+import { CrisisRegionRepository } from "./store/crisis-region.js";
 import { ConnectionRepository } from "./store/connections.js";
 import { CustomerLinks } from "./store/customer-links.js";
 import { DeviceRepository } from "./store/devices.js";
@@ -64,6 +67,10 @@ const readAudit = once(() => new ReadAudit(audit()));
 const paymentState = once(() => new PaymentStateRepository(config.table("Payments")));
 const customerLinks = once(() => new CustomerLinks(config.table("Payments"), (value) => WebhookMessageSchema.parse(value)));
 const webhookEvents = once(() => new WebhookEventLog(config.table("Payments")));
+/** The stored crisis directory; crisis calls and pulls read it through a short per-container cache. */
+const crisisDirectoryStore = once(() => new CrisisDirectoryRepository(config.table("Sync")));
+const crisisDirectory = once(() => new CachedCrisisDirectory(crisisDirectoryStore()));
+const crisisRegions = once(() => new CrisisRegionRepository(config.table("Sync")));
 const connections = once(() => new ConnectionRepository(config.table("Connections")));
 /** Pokes only where the stacks gave the function the WebSocket API's endpoint (the functions that poke). */
 const pokes = once(() => {
@@ -95,7 +102,10 @@ const crisisCipher = once(() => new PayloadCipher({
 }));
 const crisisService = once(() => new CrisisService({
   feed: feed(), devices: devices(), entities: entities(), cipher: crisisCipher(), pokes: pokes(), deferred: lanes(),
+  directory: crisisDirectory(), regions: crisisRegions(),
 }));
+/** Operators read and write the directory uncached: they see what is stored now. */
+const crisisDirectoryAdmin = once(() => new CrisisDirectoryAdmin(crisisDirectoryStore(), audit()));
 const deferredCrisisWrites = once(() => new DeferredCrisisWrites(crisisService(), cipher(), audit()));
 const opApplier = once(() => new OpApplier({ feed: feed(), devices: devices(), entities: entities(), limits: limits(), pokes: pokes() }));
 const pushPorts = once((): PushPorts => ({
@@ -103,7 +113,9 @@ const pushPorts = once((): PushPorts => ({
   crisis: measuredCrisisOps(crisisService(), crisisTelemetry()),
 }));
 const pushService = once(() => new PushService(pushPorts()));
-const pullService = once(() => new PullService({ feed: feed(), devices: devices(), entities: entities(), limits: limits(), tiers: tiers(), cipher: cipher() }));
+const pullService = once(() => new PullService({
+  feed: feed(), devices: devices(), entities: entities(), limits: limits(), tiers: tiers(), cipher: cipher(), directory: crisisDirectory(),
+}));
 const conflictService = once(() => new ConflictService({ entities: entities(), applier: opApplier(), cipher: cipher() }));
 const handoffService = once(() => new HandoffService({ applier: opApplier(), devices: devices(), entities: entities(), limits: limits(), cipher: cipher() }));
 const paymentPorts = once((): PaymentPorts => ({ paymentState: paymentState(), feed: feed(), devices: devices(), entities: entities(), cipher: cipher(), pokes: pokes() }));
@@ -116,6 +128,7 @@ const realtimeService = once(() => new RealtimeService({ devices: devices(), con
 
 export const wiring = {
   devices, feed, entities, limits, tiers, lanes, audit, readAudit, paymentState, customerLinks, webhookEvents, cipher, connections, pokes,
+  crisisDirectory, crisisDirectoryAdmin,
   syncTelemetry, crisisTelemetry, crisisService, deferredCrisisWrites, opApplier, pushPorts, pushService, pullService, conflictService, handoffService,
   paymentPorts, paymentApplier, webhookIntake, webhookProcessor, realtimeService, entitlementSigner, publicKeys, entitlementSigning,
 };

@@ -25,7 +25,7 @@ export const MAX_OP_PAYLOAD_BYTES = 256 * 1024;
 export const SERVER_ENTITY_TYPES = ["payment_state", "feature_flags", "sync_policy", "crisis_directory"] as const;
 
 // The server adds the fields below in the sync-protocol change.
-export const KNOWN_ENTITY_TYPES = [...ENTITY_TYPES, "crisis_directory"] as const;
+export const KNOWN_ENTITY_TYPES = ENTITY_TYPES;
 export type KnownEntityType = (typeof KNOWN_ENTITY_TYPES)[number];
 
 /**

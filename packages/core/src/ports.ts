@@ -13,6 +13,7 @@
  * const seqs = await feed.append(userKey, changes, [devices.sessionWrite(userKey, "tablet", "s-1", until)]);
  */
 import type { Device, DeviceRegistrationRequest } from "./api/account.js";
+import type { CrisisDirectoryVersion, RegionCode } from "./api/crisis-directory.js";
 import type { AuditRecord } from "./audit/chain.js";
 import type { LimitExceededError } from "./errors.js";
 import type { Check } from "./sync/limits.js";
@@ -278,6 +279,30 @@ export interface UsageLimitsStore {
   chargeSessionUse(userKey: string, sessions: readonly SessionUse[], now: Date): Promise<Check>;
   /** For an apply's commit: the op leaves the pending count exactly once. */
   releaseWrites(userKey: string, opId: string): StoreWrite[];
+}
+
+// ── crisis directory ─────────────────────────────────────────────────────────────────────────
+
+/**
+ * The crisis directory's current version (SPEC.md §4.2): one global record, not per user.
+ * Readers fall back to the bundled copy (`currentDirectory`) when nothing is stored.
+ */
+export interface CrisisDirectoryStore {
+  /** The stored current version; `undefined` when none was ever stored. Throws when storage fails. */
+  current(): Promise<CrisisDirectoryVersion | undefined>;
+  /**
+   * Stores `next` as the current version (and keeps it as that version's record) if the stored
+   * current version is still `expectedVersion` (`undefined`: none stored); else throws
+   * {@link WriteConditionFailed} and stores nothing.
+   */
+  put(next: CrisisDirectoryVersion, expectedVersion: number | undefined): Promise<void>;
+}
+
+/** The region a user saved for their crisis lines (`PUT /v1/crisis/region`). */
+export interface CrisisRegionStore {
+  /** `undefined` when none was saved. Throws when storage fails. */
+  get(userKey: string): Promise<RegionCode | undefined>;
+  put(userKey: string, region: RegionCode, now?: Date): Promise<void>;
 }
 
 // ── payments, lanes, audit, encryption ─────────────────────────────────────────────────────

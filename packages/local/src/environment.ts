@@ -34,6 +34,8 @@ export function handlerEnvironment(settings: LocalSettings, endpoints: Endpoints
     LOCAL_JWT_SECRET: settings.secrets.jwtSecret,
     SST_Secret_value_STRIPE_WEBHOOK_SECRET: settings.secrets.stripeWebhookSecret,
     SST_Secret_value_PSEUDONYM_SECRET: settings.secrets.pseudonymSecret,
+    // The operators' admin routes take the admin token `/ops` takes.
+    SST_Secret_value_OPS_ADMIN_TOKEN: settings.secrets.adminToken,
     SST_Parameter_value_KMS_KEY_ARN: resources.keyArn,
     SST_Parameter_value_SIGNING_KEY_ARN: resources.signingKeyArn,
     SST_Parameter_value_PRICE_TIERS: JSON.stringify(settings.priceTiers),

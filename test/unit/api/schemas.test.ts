@@ -1,3 +1,4 @@
+import { BUNDLED_DIRECTORY, directoryLines } from "@paysync/core/crisis/directory";
 import { describe, expect, it } from "vitest";
 import { featureFlagsFor, policyFor } from "@paysync/core/tiers";
 import {
@@ -185,7 +186,7 @@ describe("crisis", () => {
   it("the resources carry the 988 hotline for calls, texts and chat", () => {
     // Prepare
     const resources = {
-      hotline: CRISIS_HOTLINE, safetyPlan: null, emergencyContacts: [],
+      hotline: CRISIS_HOTLINE, ...directoryLines(BUNDLED_DIRECTORY, "US"), safetyPlan: null, emergencyContacts: [],
       crisisMode: { active: false, level: null, source: null, activatedAt: null },
     };
 

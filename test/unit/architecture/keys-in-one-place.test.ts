@@ -8,7 +8,7 @@ const KEYS_FILE = "packages/aws/src/store/keys.ts";
 const SCANNED = ["packages", "functions", "stacks", "test", "scripts"];
 
 /** Every key prefix and fixed key of the three tables (keys.ts). */
-const KEY_LITERAL = /["'`](USER#|OP#|ENTITY#|HIST#|FEED#|DEVICE#|FEEDMARK#|FEEDPURGE#|PENDING#|LIMIT#|USAGE#|CONFLICT#|CUSTOMER#|PARKED#|EVENT#|AUDIT#|AUDIT_DAY#|AUDIT_SEALS#|JOB#|JOB_RUN#|SLO_PART#|E#|DEVICECOUNT["'`]|FEEDSEQ["'`]|PAYMENT_STATE["'`]|GRACE["'`]|AUDIT_DAYS["'`]|AUDIT_SEALS["'`]|USAGE_DAY["'`]|SLO_REPORT["'`])/;
+const KEY_LITERAL = /["'`](USER#|OP#|ENTITY#|HIST#|FEED#|DEVICE#|FEEDMARK#|FEEDPURGE#|PENDING#|LIMIT#|USAGE#|CONFLICT#|CUSTOMER#|PARKED#|EVENT#|AUDIT#|AUDIT_DAY#|AUDIT_SEALS#|JOB#|JOB_RUN#|SLO_PART#|E#|DEVICECOUNT["'`]|FEEDSEQ["'`]|PAYMENT_STATE["'`]|GRACE["'`]|AUDIT_DAYS["'`]|AUDIT_SEALS["'`]|USAGE_DAY["'`]|SLO_REPORT["'`]|CRISIS_DIRECTORY["'`]|CRISIS_REGION["'`])/;
 
 function* sourceFiles(dir: string): Generator<string> {
   for (const entry of readdirSync(dir, { withFileTypes: true })) {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { CRISIS_HOTLINE, CrisisResourcesResponseSchema } from "@paysync/core/api/crisis";
-import { composeResources, latestEntity } from "@paysync/core/crisis/resources";
+import { BUNDLED_DIRECTORY, directoryLines } from "@paysync/core/crisis/directory";
+import { composeResources, latestEntity, resourcesETag } from "@paysync/core/crisis/resources";
 import { activateCrisis, INACTIVE_CRISIS_STATE } from "@paysync/core/crisis/state";
 
 const plan = {
@@ -15,17 +16,38 @@ describe("crisis resources", () => {
     { case: "nothing stored yet", data: { state: undefined, safetyPlan: undefined, contacts: undefined }, safetyPlan: null, emergencyContacts: [], active: false },
     { case: "an inactive state with a plan", data: { state: INACTIVE_CRISIS_STATE, safetyPlan: plan, contacts: undefined }, safetyPlan: plan, emergencyContacts: [], active: false },
     { case: "an active state with plan and contacts", data: { state: activeState, safetyPlan: plan, contacts }, safetyPlan: plan, emergencyContacts: contacts, active: true },
-  ])("always carry the 988 hotline, with $case", ({ data, safetyPlan, emergencyContacts, active }) => {
+  ])("always carry the 988 hotline and the region's lines, with $case", ({ data, safetyPlan, emergencyContacts, active }) => {
     // Act
-    const resources = composeResources(data);
+    const resources = composeResources(data, directoryLines(BUNDLED_DIRECTORY, "US"));
 
     // Assess
     expect(resources.hotline).toEqual(CRISIS_HOTLINE);
     expect(resources.hotline).toMatchObject({ call: "988", text: "988" });
+    expect(resources.lines.map((line) => line.id)).toEqual(["us-988", "us-crisis-text-line"]);
+    expect(resources.fallback.map((line) => line.id)).toEqual(["intl-find-a-helpline"]);
+    expect(resources.directoryVersion).toBe(BUNDLED_DIRECTORY.version);
     expect(resources.safetyPlan).toEqual(safetyPlan);
     expect(resources.emergencyContacts).toEqual(emergencyContacts);
     expect(resources.crisisMode.active).toBe(active);
     expect(CrisisResourcesResponseSchema.safeParse(resources).success).toBe(true);
+  });
+});
+
+describe("the ETag of a resources answer", () => {
+  const base = composeResources({ state: undefined, safetyPlan: plan, contacts }, directoryLines(BUNDLED_DIRECTORY, "US"));
+  it.each([
+    { case: "another region's lines", changed: composeResources({ state: undefined, safetyPlan: plan, contacts }, directoryLines(BUNDLED_DIRECTORY, "GB")) },
+    { case: "another directory version", changed: { ...base, directoryVersion: 2 } },
+    { case: "an edited safety plan", changed: { ...base, safetyPlan: { ...plan, warningSigns: ["other"] } } },
+    { case: "crisis mode on", changed: composeResources({ state: activeState, safetyPlan: plan, contacts }, directoryLines(BUNDLED_DIRECTORY, "US")) },
+  ])("changes with $case", ({ changed }) => {
+    // Assess
+    expect(resourcesETag(changed)).not.toBe(resourcesETag(base));
+  });
+
+  it("is the same for the same answer", () => {
+    // Assess
+    expect(resourcesETag(structuredClone(base))).toBe(resourcesETag(base));
   });
 });
 

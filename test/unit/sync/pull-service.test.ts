@@ -1,8 +1,9 @@
 import { gunzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { policyFor, type Tier } from "@paysync/core/tiers";
-import { encodeCursor } from "@paysync/core/sync";
+import { decodeCursor, encodeCursor } from "@paysync/core/sync";
 import { PullService } from "@paysync/aws/sync/pull-service";
+import { BUNDLED_DIRECTORY } from "@paysync/core/crisis/directory";
 import { device, FixedTier, MemoryDevices, MemoryEntities, MemoryFeed, MemoryLimits, TransparentCipher } from "../../helpers/in-memory-ports.js";
 
 const USER = `u_${"c".repeat(32)}`;
@@ -29,8 +30,11 @@ async function setup(tier: Tier) {
   return { service: new PullService(ports), ports, write, entity };
 }
 
-/** A feed pull from the start of the feed (a cursorless pull bootstraps instead). */
-const FROM_FEED_START = encodeCursor(0);
+/** The crisis directory version every bootstrap hands out here (no directory port: the bundled copy). */
+const DIRECTORY_VERSION = BUNDLED_DIRECTORY.version;
+
+/** A feed pull from the start of the feed by a device that holds the directory (a cursorless pull bootstraps instead). */
+const FROM_FEED_START = encodeCursor(0, DIRECTORY_VERSION);
 
 const pull = (service: PullService, overrides: Partial<Parameters<PullService["pull"]>[0]> = {}) =>
   service.pull({ userKey: USER, deviceId: "tablet", cursor: FROM_FEED_START, limit: 100, acceptsGzip: false, now: NOW, ...overrides });
@@ -102,8 +106,8 @@ describe("a pull, decided on in-memory ports", () => {
 
 describe("a bootstrap, decided on in-memory ports", () => {
   it.each([
-    { tier: "premium" as const, expected: ["crisis_state/current", "mood_entry/other", "mood_entry/own", "payment_state/payment_state"] },
-    { tier: "free" as const, expected: ["crisis_state/current", "mood_entry/own", "payment_state/payment_state"] },
+    { tier: "premium" as const, expected: ["crisis_directory/current", "crisis_state/current", "mood_entry/other", "mood_entry/own", "payment_state/payment_state"] },
+    { tier: "free" as const, expected: ["crisis_directory/current", "crisis_state/current", "mood_entry/own", "payment_state/payment_state"] },
   ])("on $tier, a cursorless pull carries the live entities the device may see, never a tombstone", async ({ tier, expected }) => {
     // Prepare
     const { service, entity } = await setup(tier);
@@ -135,8 +139,8 @@ describe("a bootstrap, decided on in-memory ports", () => {
 
     // Assess
     expect([first.response.phase, second.response.phase]).toEqual(["snapshot", "feed"]);
-    expect([...first.response.changes, ...second.response.changes].map((c) => c.entityId)).toEqual(["a", "b", "c"]);
-    expect(second.response.cursor).toBe(encodeCursor(1));
+    expect([...first.response.changes, ...second.response.changes].map((c) => c.entityId)).toEqual(["current", "a", "b", "c"]);
+    expect(second.response.cursor).toBe(encodeCursor(1, DIRECTORY_VERSION));
     expect(feed.response.changes).toEqual([]);
   });
 
@@ -149,7 +153,71 @@ describe("a bootstrap, decided on in-memory ports", () => {
     const page = await pull(service, { cursor: undefined });
 
     // Assess
-    expect(page.response.changes.map((c) => c.entityId)).toEqual(["written-later-without-a-change-for-me"]);
+    expect(page.response.changes.map((c) => c.entityId)).toEqual(["current", "written-later-without-a-change-for-me"]);
+  });
+});
+
+describe("the crisis directory on every pull, decided on in-memory ports", () => {
+  /** A directory store holding `version` (undefined: nothing stored), or failing. */
+  const directoryStore = (state: { version?: number; failing?: boolean }) => ({
+    current: async () => {
+      if (state.failing) throw new Error("storage down");
+      return state.version === undefined ? undefined : { ...BUNDLED_DIRECTORY, version: state.version };
+    },
+    put: async () => undefined,
+  });
+  const withDirectory = async (state: { version?: number; failing?: boolean }) => {
+    const built = await setup("free");
+    return { ...built, service: new PullService({ ...built.ports, directory: directoryStore(state) }) };
+  };
+  const directoryChanges = (page: Awaited<ReturnType<PullService["pull"]>>) => page.response.changes.filter((c) => c.entityType === "crisis_directory");
+
+  it.each([
+    { case: "a bootstrap", cursor: undefined, stored: 4, carried: [4], cursorVersion: 4 },
+    { case: "a cursor from before the directory existed", cursor: encodeCursor(0), stored: 4, carried: [4], cursorVersion: 4 },
+    { case: "a cursor behind the current version", cursor: encodeCursor(0, 3), stored: 4, carried: [4], cursorVersion: 4 },
+    { case: "a cursor at the current version", cursor: encodeCursor(0, 4), stored: 4, carried: [], cursorVersion: 4 },
+    { case: "nothing stored, on a bootstrap: the bundled copy", cursor: undefined, stored: undefined, carried: [1], cursorVersion: 1 },
+  ])("carries it on $case", async ({ cursor, stored, carried, cursorVersion }) => {
+    // Prepare
+    const { service, write } = await withDirectory({ version: stored });
+    await write("mood_entry", 6, { mood: 2 });
+
+    // Act
+    const page = await pull(service, { cursor });
+
+    // Assess
+    expect(directoryChanges(page).map((c) => c.version)).toEqual(carried);
+    expect(directoryChanges(page).every((c) => c.entityId === "current" && c.action === "upsert" && c.originDeviceId === null)).toBe(true);
+    expect(directoryChanges(page).every((c) => (c.payload as { version: number }).version === c.version)).toBe(true);
+    expect(decodeCursor(page.response.cursor).directoryVersion).toBe(cursorVersion);
+  });
+
+  it("marks it a snapshot in a bootstrap and a plain change in the feed", async () => {
+    // Prepare
+    const { service } = await withDirectory({ version: 4 });
+
+    // Act
+    const bootstrap = await pull(service, { cursor: undefined });
+    const feed = await pull(service, { cursor: encodeCursor(0, 2), now: later(600_000) });
+
+    // Assess
+    expect(directoryChanges(bootstrap)[0]?.snapshot).toBe(true);
+    expect(directoryChanges(feed)[0]?.snapshot).toBeUndefined();
+  });
+
+  it("goes without it when it cannot be read, keeping the cursor's version so a later page brings it", async () => {
+    // Prepare
+    const { service, write } = await withDirectory({ failing: true });
+    await write("mood_entry", 6, { mood: 2 });
+
+    // Act
+    const page = await pull(service, { cursor: encodeCursor(0, 2) });
+
+    // Assess
+    expect(directoryChanges(page)).toEqual([]);
+    expect(page.response.changes.map((c) => c.entityType)).toEqual(["mood_entry"]);
+    expect(decodeCursor(page.response.cursor).directoryVersion).toBe(2);
   });
 });
 

@@ -130,7 +130,16 @@ describe("the answer of a push", () => {
 describe("pull cursors", () => {
   it.each([0, 1, 42, 9_007_199_254_740])("a feed cursor round-trips %i", (seq) => {
     // Assess
-    expect(decodeCursor(encodeCursor(seq))).toEqual({ phase: "feed", seq });
+    expect(decodeCursor(encodeCursor(seq))).toEqual({ phase: "feed", seq, directoryVersion: 0 });
+  });
+
+  it.each([
+    { case: "a feed cursor", cursor: encodeCursor(42, 7), expected: { phase: "feed", seq: 42, directoryVersion: 7 } },
+    { case: "a snapshot cursor", cursor: encodeSnapshotCursor(17, { entityType: "mood_entry", entityId: "m-1" }, 3), expected: { phase: "snapshot", snapshotSeq: 17, after: { entityType: "mood_entry", entityId: "m-1" }, directoryVersion: 3 } },
+    { case: "a cursor issued before the directory existed", cursor: Buffer.from("v1.42").toString("base64url"), expected: { phase: "feed", seq: 42, directoryVersion: 0 } },
+  ])("$case carries the crisis directory version the device was given", ({ cursor, expected }) => {
+    // Assess
+    expect(decodeCursor(cursor)).toEqual(expected);
   });
 
   it.each([
@@ -138,13 +147,14 @@ describe("pull cursors", () => {
     { after: { entityType: "mood_entry", entityId: "m-2024_06-01" } },
   ])("a snapshot cursor round-trips its point and position ($after)", ({ after }) => {
     // Assess
-    expect(decodeCursor(encodeSnapshotCursor(17, after))).toEqual({ phase: "snapshot", snapshotSeq: 17, after });
+    expect(decodeCursor(encodeSnapshotCursor(17, after))).toEqual({ phase: "snapshot", snapshotSeq: 17, after, directoryVersion: 0 });
   });
 
   it.each([
     "abc", Buffer.from("v2.1").toString("base64url"), Buffer.from("v1.-1").toString("base64url"),
     Buffer.from("v2.s.x.").toString("base64url"), Buffer.from("v2.s.3.mood_entry").toString("base64url"),
-    Buffer.from("v2.s.3.mood entry.a").toString("base64url"),
+    Buffer.from("v2.s.3.mood entry.a").toString("base64url"), Buffer.from("v1.3~").toString("base64url"),
+    Buffer.from("v1.3~x").toString("base64url"), Buffer.from("v1.3~12345678901").toString("base64url"),
   ])("refuses %s as a 400", (cursor) => {
     // Assess
     expect(() => decodeCursor(cursor)).toThrow(ValidationError);
@@ -152,6 +162,6 @@ describe("pull cursors", () => {
 
   it("starts a bootstrap without a cursor", () => {
     // Assess
-    expect(decodeCursor(undefined)).toEqual({ phase: "start" });
+    expect(decodeCursor(undefined)).toEqual({ phase: "start", directoryVersion: 0 });
   });
 });

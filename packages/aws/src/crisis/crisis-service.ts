@@ -25,12 +25,14 @@ import { parseCrisisOp, type CrisisOpInput, type CrisisOpResult, type CrisisOps 
 import { isCrisisStorageFault } from "@paysync/core/crisis/degraded";
 import { KeyedCoalescer, KeyedGate } from "@paysync/core/crisis/fairness";
 import { composeResources } from "@paysync/core/crisis/resources";
+import { BUNDLED_DIRECTORY, currentDirectory, directoryLines, resolveRegion, type DirectoryLines } from "@paysync/core/crisis/directory";
+import type { RegionCode } from "@paysync/core/api/crisis-directory";
 import {
   activateCrisis, CRISIS_SINGLETON_ID, crisisModeOf, CrisisStateSchema, crisisStateIntent,
   INACTIVE_CRISIS_STATE, isRepeatActivation, resolveCrisis, type CrisisState,
 } from "@paysync/core/crisis/state";
 import { DependencyError, NotFoundError } from "@paysync/core/errors";
-import type { ChangeFeedStore, CommitSeqs, DeviceRecord, DeviceStore, EntityStore, FeedChange, LaneSink, PayloadCipher, PokeSink, StoreWrite } from "@paysync/core/ports";
+import type { ChangeFeedStore, CommitSeqs, CrisisDirectoryStore, CrisisRegionStore, DeviceRecord, DeviceStore, EntityStore, FeedChange, LaneSink, PayloadCipher, PokeSink, StoreWrite } from "@paysync/core/ports";
 import { WriteConditionFailed } from "@paysync/core/ports";
 import { devicePriority } from "@paysync/core/sync/conflicts";
 import { ASSESSMENT_CRISIS_PRIORITY, CLASS_PRIORITY } from "@paysync/core/sync/entities";
@@ -70,6 +72,16 @@ export interface CrisisPorts {
    * fault is thrown (the push path, which has its own answer to a failed op).
    */
   deferred?: LaneSink;
+  /** The stored crisis directory (cached by the adapter); absent: the bundled copy only. */
+  directory?: CrisisDirectoryStore;
+  /** Users' saved regions; absent: every call without `?region=` gets US. */
+  regions?: CrisisRegionStore;
+}
+
+/** The directory part of an answer; `read: false` when storage failed and the bundled copy stands in. */
+interface DirectoryView {
+  lines: DirectoryLines;
+  read: boolean;
 }
 
 interface SupportData {
@@ -109,6 +121,8 @@ export class CrisisService implements CrisisOps {
   private readonly pokes: PokeSink | undefined;
   private readonly deferred: LaneSink | undefined;
   private readonly cipher: PayloadCipher;
+  private readonly directory: CrisisDirectoryStore | undefined;
+  private readonly regions: CrisisRegionStore | undefined;
   /**
    * One user's writes run one at a time in this instance (concurrent writers queue instead of
    * racing each other's transactions), and their reads at most a few at a time: one user's
@@ -129,6 +143,8 @@ export class CrisisService implements CrisisOps {
     this.pokes = ports.pokes;
     this.deferred = ports.deferred;
     this.cipher = ports.cipher;
+    this.directory = ports.directory;
+    this.regions = ports.regions;
     this.entities = new CrisisEntities(ports.entities, ports.cipher);
   }
 
@@ -139,8 +155,9 @@ export class CrisisService implements CrisisOps {
    */
   async activate(userKey: string, request: CrisisActivateRequest, now = new Date()): Promise<MaybeDegraded<CrisisResourcesResponse>> {
     const support = this.supportReads.get(userKey);
+    const directory = this.directoryView(userKey, undefined);
     const repeat = await this.repeatActivation(userKey, request);
-    if (repeat) return this.answerWith(repeat, await support);
+    if (repeat) return this.answerWith(repeat, await support, await directory);
     return this.writesPerUser.run(userKey, async () => {
       try {
         const state = await this.retrying(async () => {
@@ -152,13 +169,13 @@ export class CrisisService implements CrisisOps {
           await this.commit(userKey, devices, device, [this.stateWrite(current, next, device, "crisis.activate", now)], [[device.deviceId, true]], now, undefined, seq);
           return next;
         });
-        return this.answerWith(state, await support);
+        return this.answerWith(state, await support, await directory);
       } catch (error) {
         if (!isCrisisStorageFault(error)) throw error;
         await this.defer(userKey, request.deviceId, "crisis_state", "upsert", { active: true, level: request.level, source: request.source }, now, error);
         // What the device asked for is what it will get once the write lands; the level
         // shown may be lower than the stored one, which the deferred write never lowers.
-        return { ...this.answerWith(activateCrisis(INACTIVE_CRISIS_STATE, request, now), await support), degraded: true };
+        return { ...this.answerWith(activateCrisis(INACTIVE_CRISIS_STATE, request, now), await support, await directory), degraded: true };
       }
     });
   }
@@ -197,21 +214,22 @@ export class CrisisService implements CrisisOps {
   }
 
   /**
-   * Hotline, safety plan, contacts and crisis mode; for every authenticated user. A piece that
-   * could not be read is left out and the answer is marked `degraded`: the hotline needs no
-   * storage, so it is always there.
+   * The region's crisis lines and the fallback, safety plan, contacts and crisis mode; for
+   * every authenticated user. A piece that could not be read is left out and the answer is
+   * marked `degraded`: the bundled directory needs no storage, so lines are always there.
    */
-  async resources(userKey: string): Promise<MaybeDegraded<CrisisResourcesResponse>> {
+  async resources(userKey: string, region?: RegionCode): Promise<MaybeDegraded<CrisisResourcesResponse>> {
     return this.readsPerUser.run(userKey, async () => {
-      const [state, support] = await Promise.all([
+      const [state, support, directory] = await Promise.all([
         this.stateEntity(userKey).then((entity) => this.stateOf(userKey, entity)).then(
           (value) => ({ value, read: true }),
           (error: unknown) => { logger.error("crisis state not read", { errorName: errorName(error) }); return { value: undefined, read: false }; },
         ),
         this.supportData(userKey),
+        this.directoryView(userKey, region),
       ]);
-      const answer = composeResources({ state: state.value, safetyPlan: support.safetyPlan, contacts: support.contacts });
-      return state.read && support.complete ? answer : { ...answer, degraded: true };
+      const answer = composeResources({ state: state.value, safetyPlan: support.safetyPlan, contacts: support.contacts }, directory.lines);
+      return state.read && support.complete && directory.read ? answer : { ...answer, degraded: true };
     });
   }
 
@@ -321,9 +339,42 @@ export class CrisisService implements CrisisOps {
     }
   }
 
-  private answerWith(state: CrisisState, support: SupportData): MaybeDegraded<CrisisResourcesResponse> {
-    const answer = composeResources({ state, safetyPlan: support.safetyPlan, contacts: support.contacts });
-    return support.complete ? answer : { ...answer, degraded: true };
+  private answerWith(state: CrisisState, support: SupportData, directory: DirectoryView): MaybeDegraded<CrisisResourcesResponse> {
+    const answer = composeResources({ state, safetyPlan: support.safetyPlan, contacts: support.contacts }, directory.lines);
+    return support.complete && directory.read ? answer : { ...answer, degraded: true };
+  }
+
+  /**
+   * Saves the user's region. Storage failing: not saved, answered `degraded` (a crisis route
+   * never fails; the device keeps sending `?region=`).
+   */
+  async saveRegion(userKey: string, region: RegionCode, now = new Date()): Promise<MaybeDegraded<{ region: RegionCode }>> {
+    if (!this.regions) return { region, degraded: true };
+    try {
+      await this.regions.put(userKey, region, now);
+      return { region };
+    } catch (error) {
+      logger.error("crisis region not saved", { errorName: errorName(error) });
+      return { region, degraded: true };
+    }
+  }
+
+  /**
+   * The directory's lines for the requested region, else the saved one, else US; the bundled
+   * copy when the directory cannot be read, US when the saved region cannot be (never throws).
+   */
+  private async directoryView(userKey: string, requested: RegionCode | undefined): Promise<DirectoryView> {
+    const [saved, current] = await Promise.all([
+      requested === undefined && this.regions ? this.regions.get(userKey).then(
+        (value) => ({ value, read: true }),
+        (error: unknown) => { logger.error("crisis region not read", { errorName: errorName(error) }); return { value: undefined, read: false }; },
+      ) : { value: undefined, read: true },
+      this.directory ? this.directory.current().then(
+        (value) => ({ value: currentDirectory(value), read: true }),
+        (error: unknown) => { logger.error("crisis directory not read", { errorName: errorName(error) }); return { value: BUNDLED_DIRECTORY, read: false }; },
+      ) : { value: BUNDLED_DIRECTORY, read: true },
+    ]);
+    return { lines: directoryLines(current.value, resolveRegion(requested, saved.value)), read: saved.read && current.read };
   }
 
   /** One transaction: op record, entity writes with history, device flags, feed entries to `devices` but the origin. */

@@ -16,7 +16,7 @@ import { errorName, logger, metrics } from "../base/observability.js";
 import { CRISIS_CAPACITY } from "../resources.js";
 
 /** The crisis routes, and `op` for crisis-class ops applied from a sync push. */
-export type CrisisRoute = "resources" | "activate" | "resolve" | "safety_plan" | "contacts" | "op";
+export type CrisisRoute = "resources" | "activate" | "resolve" | "safety_plan" | "contacts" | "region" | "op";
 
 export interface CrisisCall {
   route: CrisisRoute;

@@ -121,6 +121,16 @@ export const dailyUsageIndexKey = (day: string, userKey: string): IndexKey => ({
 export const sessionUsageKey = (userKey: string, day: string, entityType: string, entityId: string): TableKey =>
   inUser(userKey, `SESSIONUSE#${day}#${entityType}#${entitySlot(userKey, entityId)}`);
 
+// ── Sync table: the crisis directory (SPEC.md §4.2), one global partition, no user's ─────
+
+const CRISIS_DIRECTORY_PARTITION = "CRISIS_DIRECTORY";
+/** The current version (read on crisis calls and pulls, cached by each container). */
+export const CRISIS_DIRECTORY_CURRENT_KEY: TableKey = { pk: CRISIS_DIRECTORY_PARTITION, sk: "CURRENT" };
+/** Every stored version, kept: what was served when. */
+export const crisisDirectoryVersionKey = (version: number): TableKey => ({ pk: CRISIS_DIRECTORY_PARTITION, sk: `V#${padded(version, VERSION_DIGITS)}` });
+/** The user's saved crisis region (a country code, no more). */
+export const crisisRegionKey = (userKey: string): TableKey => inUser(userKey, "CRISIS_REGION");
+
 /** A key no item has: `/health` reads it to see that a table answers. */
 export const HEALTH_PROBE_KEY: TableKey = { pk: "health", sk: "health" };
 

@@ -1,13 +1,16 @@
 import { gzipSync } from "node:zlib";
 import type { Change, SyncPullResponse } from "@paysync/core/api";
 import { SyncPullResponseSchema } from "@paysync/core/api";
+import type { CrisisDirectoryVersion } from "@paysync/core/api/crisis-directory";
+import { currentDirectory, DIRECTORY_ENTITY_ID, pullCarriesDirectory } from "@paysync/core/crisis/directory";
 import { NotFoundError, ResyncRequiredError } from "@paysync/core/errors";
+import { CLASS_PRIORITY } from "@paysync/core/sync/entities";
 import {
   dailyDataExceeded, decodeCursor, encodeCursor, encodeSnapshotCursor, pullIntervalCheck, SERVER_ORIGIN, visibleInSnapshot,
   type EntityPosition, type PullPosition,
 } from "@paysync/core/sync";
 import type {
-  ChangeFeedStore, DeviceRecord, DeviceStore, EntityStore, FeedMarks, PayloadCipher, StoredChange, StoredEntity, TierSource,
+  ChangeFeedStore, CrisisDirectoryStore, DeviceRecord, DeviceStore, EntityStore, FeedMarks, PayloadCipher, StoredChange, StoredEntity, TierSource,
   UsageLimitsStore,
 } from "@paysync/core/ports";
 import { policyFor, type TierPolicy } from "@paysync/core/tiers";
@@ -35,6 +38,8 @@ export interface PullPorts {
   limits: UsageLimitsStore;
   tiers: TierSource;
   cipher: PayloadCipher;
+  /** The crisis directory (cached by the adapter); absent: the bundled copy. */
+  directory?: CrisisDirectoryStore;
 }
 
 /** Entity queries one snapshot page may make to fill itself (pages of tombstones or hidden entities). */
@@ -55,6 +60,14 @@ type Page = Omit<SyncPullResponse, "minIntervalMs">;
  *   interval answers 429 `pull_interval` unless it continues a `hasMore` page, the device was
  *   poked since, or a change of priority >= 7 waits; over the daily allowance 429 unless a
  *   priority >= 8 change waits.
+ *
+ * - **Crisis directory** (SPEC.md §4.2): global, so never a per-user feed entry. A cursor says
+ *   which directory version the device was given (`~<n>`, none: 0); a page whose cursor is
+ *   behind the current version carries it first, as a `crisis_directory` upsert (entity id
+ *   `current`, version = directory version, `snapshot: true` in a bootstrap), beyond `limit`,
+ *   and answers a cursor with the new version. A bootstrap's first page always carries it. If
+ *   the directory cannot be read the page goes without it and the cursor keeps the old
+ *   version, so a later page brings it: never lost, never a failed pull.
  *
  * Payloads are decrypted, the bytes sent charged to the day's data, the pull recorded with the
  * device (one write, beside the charge).
@@ -77,18 +90,26 @@ export class PullService {
     const { userKey, deviceId, now } = request;
     const position = decodeCursor(request.cursor);
     // Every read in one round trip; the snapshot point is read before any entity.
-    const [device, tier, used, marks, startSeq] = await Promise.all([
+    const [device, tier, used, marks, startSeq, directory] = await Promise.all([
       this.devices.list(userKey).then((list) => list.find((d) => d.deviceId === deviceId)),
       this.ports.tiers.effectiveTier(userKey),
       this.limits.dailyUsage(userKey, now),
       position.phase === "feed" ? this.feed.marks(userKey, deviceId) : undefined,
       position.phase === "start" ? this.feed.readSeq(userKey) : undefined,
+      this.directory(),
     ]);
     if (!device) throw new NotFoundError("Device not found");
     const policy = policyFor(tier);
+    const carried = directory !== undefined && pullCarriesDirectory(position.directoryVersion, directory) ? directory : undefined;
+    const givenVersion = carried?.version ?? position.directoryVersion;
     const page = position.phase === "feed" && marks
-      ? await this.feedPage(request, device, policy, position.seq, marks, used)
-      : await this.snapshotPage(request, policy, snapshotStart(position, startSeq ?? 0));
+      ? await this.feedPage(request, device, policy, position.seq, marks, used, givenVersion)
+      : await this.snapshotPage(request, policy, snapshotStart(position, startSeq ?? 0), givenVersion);
+    if (carried) {
+      const bootstrap = position.phase !== "feed";
+      const at = bootstrap ? snapshotStart(position, startSeq ?? 0).snapshotSeq : position.seq;
+      page.changes.unshift(directoryChange(carried, at, bootstrap));
+    }
     const response = SyncPullResponseSchema.parse({ ...page, minIntervalMs: policy.minPullIntervalMs });
     const text = Buffer.from(JSON.stringify(response), "utf8");
     const gzipped = request.acceptsGzip && policy.compressionLevel > 0;
@@ -101,7 +122,17 @@ export class PullService {
     return { response, body, gzipped };
   }
 
-  private async feedPage(request: PullRequest, device: DeviceRecord, policy: TierPolicy, afterSeq: number, marks: FeedMarks, used: number): Promise<Page> {
+  /** The current directory, or `undefined` when it cannot be read (the page goes without it). */
+  private async directory(): Promise<CrisisDirectoryVersion | undefined> {
+    if (!this.ports.directory) return currentDirectory(undefined);
+    try {
+      return currentDirectory(await this.ports.directory.current());
+    } catch {
+      return undefined;
+    }
+  }
+
+  private async feedPage(request: PullRequest, device: DeviceRecord, policy: TierPolicy, afterSeq: number, marks: FeedMarks, used: number, directoryVersion: number): Promise<Page> {
     const { userKey, deviceId, limit, now } = request;
     if (afterSeq < marks.purgedThroughSeq) throw new ResyncRequiredError();
     const interval = pullIntervalCheck({
@@ -112,14 +143,14 @@ export class PullService {
     if (policy.dailyDataBytes !== null && used >= policy.dailyDataBytes && marks.lastExemptSeq <= afterSeq) throw dailyDataExceeded(now.getTime());
     const page = await this.feed.page(userKey, deviceId, afterSeq, limit);
     const changes = await Promise.all(page.changes.map((change) => this.feedChange(userKey, change)));
-    return { changes, cursor: encodeCursor(page.changes.at(-1)?.seq ?? afterSeq), hasMore: page.hasMore, phase: "feed" };
+    return { changes, cursor: encodeCursor(page.changes.at(-1)?.seq ?? afterSeq, directoryVersion), hasMore: page.hasMore, phase: "feed" };
   }
 
   /**
    * One snapshot page. Not throttled and not refused by the daily allowance: a bootstrap is
    * what a new or rebuilt device needs before anything else, crisis data included.
    */
-  private async snapshotPage(request: PullRequest, policy: TierPolicy, start: { snapshotSeq: number; after: EntityPosition | null }): Promise<Page> {
+  private async snapshotPage(request: PullRequest, policy: TierPolicy, start: { snapshotSeq: number; after: EntityPosition | null }, directoryVersion: number): Promise<Page> {
     const { userKey, deviceId, limit } = request;
     const { snapshotSeq } = start;
     const taken: StoredEntity[] = [];
@@ -132,10 +163,10 @@ export class PullService {
       exhausted = page.exhausted;
     }
     const changes = await Promise.all(taken.map((entity) => this.snapshotChange(userKey, entity)));
-    if (!exhausted) return { changes, cursor: encodeSnapshotCursor(snapshotSeq, after), hasMore: true, phase: "snapshot" };
+    if (!exhausted) return { changes, cursor: encodeSnapshotCursor(snapshotSeq, after, directoryVersion), hasMore: true, phase: "snapshot" };
     // The switch: from here on the feed after S delivers what the snapshot did not carry.
     const waiting = await this.feed.page(userKey, deviceId, snapshotSeq, 1);
-    return { changes, cursor: encodeCursor(snapshotSeq), hasMore: waiting.changes.length > 0, phase: "feed" };
+    return { changes, cursor: encodeCursor(snapshotSeq, directoryVersion), hasMore: waiting.changes.length > 0, phase: "feed" };
   }
 
   /**
@@ -182,6 +213,21 @@ export class PullService {
       originDeviceId: originOf(change.originDeviceId),
     };
   }
+}
+
+/** The directory as a change: at the cursor's position in the feed (it is no feed entry), a snapshot in a bootstrap. */
+function directoryChange(current: CrisisDirectoryVersion, seq: number, snapshot: boolean): Change {
+  return {
+    seq,
+    entityType: "crisis_directory",
+    entityId: DIRECTORY_ENTITY_ID,
+    version: current.version,
+    action: "upsert",
+    payload: current as unknown as Change["payload"],
+    priority: CLASS_PRIORITY.crisis_directory,
+    originDeviceId: null,
+    ...(snapshot ? { snapshot: true as const } : {}),
+  };
 }
 
 const originOf = (origin: string): string | null => (origin === SERVER_ORIGIN ? null : origin);

@@ -7,6 +7,7 @@
  */
 import { z } from "zod";
 import { CrisisLevelSchema, CrisisSourceSchema, DateTimeSchema, IdSchema, typedTextSchema } from "./common.js";
+import { CrisisLineSchema, DirectoryVersionSchema, RegionCodeSchema, RegionInputSchema, RegionQuerySchema } from "./crisis-directory.js";
 
 export const CrisisActivateRequestSchema = z.strictObject({
   deviceId: IdSchema,
@@ -97,7 +98,12 @@ export const HotlineSchema = z.object({
 });
 export type Hotline = z.infer<typeof HotlineSchema>;
 
-/** The 988 Suicide & Crisis Lifeline, served to every user whatever they pay. */
+/**
+ * The 988 Suicide & Crisis Lifeline, served to every user whatever they pay. Kept as the
+ * `hotline` field for clients that predate the directory (and as the client's built-in kit);
+ * the directory's `us-988` line is the same line with its options (a unit test keeps the two
+ * equal). New clients read `lines` and `fallback`.
+ */
 export const CRISIS_HOTLINE: Hotline = {
   name: "988 Suicide & Crisis Lifeline",
   call: "988",
@@ -105,15 +111,36 @@ export const CRISIS_HOTLINE: Hotline = {
   chatUrl: "https://988lifeline.org/chat/",
 };
 
+/**
+ * `GET /v1/crisis/resources?region=`: unknown query parameters are ignored (a crisis read never
+ * fails on junk); a malformed region is a 400.
+ */
+export const CrisisResourcesQuerySchema = z.object({ region: RegionQuerySchema.optional() });
+
 /** Also the answer to `POST /v1/crisis/activate`. */
 export const CrisisResourcesResponseSchema = z.object({
-  hotline: HotlineSchema,
+  hotline: HotlineSchema.describe("The US 988 Lifeline, for clients that predate the directory; read lines and fallback"),
+  region: RegionCodeSchema.describe("The region the lines are for: ?region=, else the user's saved region, else US"),
+  lines: z.array(CrisisLineSchema).describe("The region's crisis lines; empty when the directory lists none for it"),
+  fallback: z.array(CrisisLineSchema).describe("The international fallback, in every answer"),
+  directoryVersion: DirectoryVersionSchema,
   safetyPlan: SafetyPlanSchema.nullable(),
   emergencyContacts: z.array(EmergencyContactSchema),
   crisisMode: CrisisModeStateSchema,
   degraded: DegradedSchema,
 });
 export type CrisisResourcesResponse = z.infer<typeof CrisisResourcesResponseSchema>;
+
+/**
+ * `PUT /v1/crisis/region`: the region whose lines the user gets when a call names none
+ * (`?region=`). Two letters, either case; a malformed code is a 400 and changes nothing.
+ */
+export const CrisisRegionRequestSchema = z.strictObject({ region: RegionInputSchema });
+export type CrisisRegionRequest = z.infer<typeof CrisisRegionRequestSchema>;
+
+/** `degraded: true`: storage failed and the region was not saved; send `?region=` meanwhile. */
+export const CrisisRegionResponseSchema = z.object({ region: RegionCodeSchema, degraded: DegradedSchema });
+export type CrisisRegionResponse = z.infer<typeof CrisisRegionResponseSchema>;
 
 export const CrisisResolveResponseSchema = z.object({ crisisMode: CrisisModeStateSchema, degraded: DegradedSchema });
 export type CrisisResolveResponse = z.infer<typeof CrisisResolveResponseSchema>;

@@ -88,15 +88,16 @@ const TAGS = {
   devices: "A user's devices",
   sync: "Push, pull, conflicts and session handoff (SPEC §4, docs/SYNC.md)",
   crisis: "The crisis path: open to every user whatever they pay, never gated on payment (SPEC §4.2, docs/CRISIS.md)",
+  admin: "Operators' routes, behind the ops token: the crisis directory (docs/CRISIS.md)",
 } as const;
 const TAG_OF: Record<ApiFunction, keyof typeof TAGS> = {
   Health: "health", StripeWebhook: "payments", Entitlements: "payments", Jwks: "payments", Devices: "devices",
-  SyncPush: "sync", SyncPull: "sync", Conflicts: "sync", Handoff: "sync", Crisis: "crisis",
+  SyncPush: "sync", SyncPull: "sync", Conflicts: "sync", Handoff: "sync", Crisis: "crisis", Admin: "admin",
 };
 
 /** What a reader needs beyond the summary, said the same way for every operation. */
 function describe(op: ApiRoute): string {
-  const caller = op.auth ? "Needs the user's bearer token" : "No token";
+  const caller = op.auth ? "Needs the user's bearer token" : op.function === "Admin" ? "Needs the operators' token (a bearer token, not a user's)" : "No user token";
   const device = op.deviceHeader === true ? "; names the calling device in `X-Device-Id`" : op.deviceHeader === "optional" ? "; may name the calling device in `X-Device-Id`" : "";
   return `${op.summary}. ${caller}${device}. Every refusal is an \`ErrorBody\`.`;
 }

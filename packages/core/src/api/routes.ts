@@ -13,14 +13,17 @@ import type { ApiSchemaName } from "./schemas.js";
 
 /** The functions that serve HTTP routes (each is one Lambda function, with its own grants). */
 export type ApiFunction =
-  | "Health" | "StripeWebhook" | "Entitlements" | "Jwks" | "Devices" | "SyncPush" | "SyncPull" | "Conflicts" | "Handoff" | "Crisis";
+  | "Health" | "StripeWebhook" | "Entitlements" | "Jwks" | "Devices" | "SyncPush" | "SyncPull" | "Conflicts" | "Handoff" | "Crisis" | "Admin";
 
 export interface ApiRoute {
   /** `METHOD /path` with `{param}` segments: the API Gateway route key. */
   route: string;
   function: ApiFunction;
   summary: string;
-  /** `false` only for `/health`, the JWKS (public keys) and the Stripe webhook (which verifies its own signature). */
+  /**
+   * A user's JWT. `false` only for `/health`, the JWKS (public keys), the Stripe webhook (which
+   * verifies its own signature) and the operators' `/admin/*` routes (which check the ops token themselves).
+   */
   auth: boolean;
   body?: ApiSchemaName;
   /** The route needs the `X-Device-Id` header (`"optional"`: it may name one). */
@@ -53,12 +56,19 @@ export const API_ROUTES = [
   { route: "GET /v1/sync/conflicts", function: "Conflicts", summary: "Open manual conflicts", auth: true, responses: { 200: "ConflictListResponse" }, errors: [401] },
   { route: "POST /v1/sync/conflicts/{conflictId}/resolve", function: "Conflicts", summary: "Resolve a manual conflict", auth: true, deviceHeader: "optional", body: "ConflictResolveRequest", responses: { 200: "ConflictResolveResponse" }, errors: [...AUTH_ERRORS, 409, 413] },
   { route: "POST /v1/sessions/{sessionId}/handoff", function: "Handoff", summary: "Hand a session to another device", auth: true, body: "HandoffRequest", responses: { 200: "HandoffResponse" }, errors: [...AUTH_ERRORS, 413] },
-  { route: "GET /v1/crisis/resources", function: "Crisis", summary: "988 hotline, safety plan, emergency contacts — for every user", auth: true, responses: { 200: "CrisisResourcesResponse" }, errors: [401] },
+  {
+    route: "GET /v1/crisis/resources", function: "Crisis", summary: "Crisis lines for the region and the international fallback, safety plan, emergency contacts — for every user (ETag / 304)", auth: true,
+    query: [{ name: "region", description: "ISO 3166-1 alpha-2 code (either case); else the user's saved region, else US. Malformed: 400; well-formed but not listed: the fallback only", schema: { type: "string", pattern: "^[A-Za-z]{2}$" } }],
+    responses: { 200: "CrisisResourcesResponse", 304: null }, errors: [400, 401],
+  },
   { route: "POST /v1/crisis/activate", function: "Crisis", summary: "Crisis mode on all devices; answers with the resources", auth: true, body: "CrisisActivateRequest", responses: { 200: "CrisisResourcesResponse" }, errors: AUTH_ERRORS },
   { route: "POST /v1/crisis/resolve", function: "Crisis", summary: "Leave crisis mode", auth: true, body: "CrisisResolveRequest", responses: { 200: "CrisisResolveResponse" }, errors: AUTH_ERRORS },
   { route: "PUT /v1/crisis/safety-plan", function: "Crisis", summary: "Write the safety plan (crisis priority, synchronous)", auth: true, deviceHeader: true, body: "SafetyPlanRequest", responses: { 200: "CrisisWriteResponse" }, errors: AUTH_ERRORS },
   { route: "DELETE /v1/crisis/safety-plan", function: "Crisis", summary: "Clear the safety plan (the only way to empty it; crisis priority, synchronous)", auth: true, deviceHeader: true, responses: { 200: "CrisisWriteResponse" }, errors: AUTH_ERRORS },
   { route: "PUT /v1/crisis/contacts", function: "Crisis", summary: "Write the emergency contacts (crisis priority, synchronous)", auth: true, deviceHeader: true, body: "EmergencyContactsRequest", responses: { 200: "CrisisWriteResponse" }, errors: AUTH_ERRORS },
+  { route: "PUT /v1/crisis/region", function: "Crisis", summary: "Save the user's region for the crisis lines (used when a call sends no ?region=)", auth: true, body: "CrisisRegionRequest", responses: { 200: "CrisisRegionResponse" }, errors: [400, 401] },
+  { route: "GET /admin/crisis-directory", function: "Admin", summary: "The current crisis directory version (operators: Authorization: Bearer <ops token>)", auth: false, responses: { 200: "CrisisDirectoryVersion" }, errors: [401] },
+  { route: "PUT /admin/crisis-directory", function: "Admin", summary: "Store a new crisis directory version, current + 1 (operators: Authorization: Bearer <ops token>); audited", auth: false, body: "CrisisDirectory", responses: { 200: "CrisisDirectoryVersion" }, errors: [400, 401, 413] },
 ] as const satisfies readonly ApiRoute[];
 
 export type RouteKey = (typeof API_ROUTES)[number]["route"];

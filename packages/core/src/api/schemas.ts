@@ -18,7 +18,7 @@ import {
 } from "./common.js";
 import {
   CrisisActivateRequestSchema, CrisisResolveRequestSchema, CrisisResolveResponseSchema,
-  CrisisResourcesResponseSchema, CrisisWriteResponseSchema, EmergencyContactsRequestSchema, SafetyPlanRequestSchema, SafetyPlanSchema,
+  CrisisRegionRequestSchema, CrisisRegionResponseSchema, CrisisResourcesResponseSchema, CrisisWriteResponseSchema, EmergencyContactsRequestSchema, SafetyPlanRequestSchema, SafetyPlanSchema,
 } from "./crisis.js";
 import {
   ChangeSchema, ConflictListResponseSchema, ConflictResolveRequestSchema, ConflictResolveResponseSchema,
@@ -26,10 +26,12 @@ import {
   SyncPullQuerySchema, SyncPullResponseSchema, SyncPushRequestSchema, SyncPushResponseSchema,
 } from "./sync.js";
 import { PokeMessageSchema, RealtimeConnectQuerySchema } from "./realtime.js";
+import { CrisisDirectorySchema, CrisisDirectoryVersionSchema, CrisisLineSchema } from "./crisis-directory.js";
 
 export * from "./account.js";
 export * from "./common.js";
 export * from "./crisis.js";
+export * from "./crisis-directory.js";
 export * from "./sync.js";
 
 /** Every wire shape by the name it carries in the OpenAPI document's components. */
@@ -67,7 +69,12 @@ export const API_SCHEMAS = {
   EmergencyContactsRequest: EmergencyContactsRequestSchema,
   CrisisWriteResponse: CrisisWriteResponseSchema,
   CrisisResourcesResponse: CrisisResourcesResponseSchema,
+  CrisisRegionRequest: CrisisRegionRequestSchema,
+  CrisisRegionResponse: CrisisRegionResponseSchema,
   CrisisResolveResponse: CrisisResolveResponseSchema,
+  CrisisLine: CrisisLineSchema,
+  CrisisDirectory: CrisisDirectorySchema,
+  CrisisDirectoryVersion: CrisisDirectoryVersionSchema,
   RealtimeConnectQuery: RealtimeConnectQuerySchema,
   PokeMessage: PokeMessageSchema,
 } as const satisfies Record<string, z.ZodType>;

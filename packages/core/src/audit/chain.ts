@@ -35,6 +35,8 @@ export const auditRecordSchema = z.strictObject({
   priority: z.number().int().min(1).max(10).optional(),
   outcome: code,
   latencyMs: z.number().finite().nonnegative().optional(),
+  /** The version an action produced (an operator's crisis-directory update). */
+  version: z.number().int().positive().optional(),
 });
 export type AuditRecord = z.infer<typeof auditRecordSchema>;
 
@@ -61,7 +63,7 @@ export const EMPTY_HEAD: ChainHead = { seq: 0, hash: GENESIS_HASH };
 
 // Fields added later go anywhere in this list: an absent field is left out of the canonical
 // form, so the hashes of entries written before a field existed do not change.
-const HASHED_FIELDS = ["action", "actor", "bytes", "chain", "count", "deviceKey", "entityType", "latencyMs", "outcome", "prevHash", "priority", "seq", "time", "userKey"] as const;
+const HASHED_FIELDS = ["action", "actor", "bytes", "chain", "count", "deviceKey", "entityType", "latencyMs", "outcome", "prevHash", "priority", "seq", "time", "userKey", "version"] as const;
 
 /** JSON with keys in a fixed order and absent fields left out: one byte string per entry. */
 export function canonicalize(entry: UnsealedEntry): string {

@@ -1,11 +1,11 @@
 /**
  * The crisis resources answer (`GET /v1/crisis/resources`, and the answer to an activation):
- * the 988 hotline always, the safety plan, the emergency contacts and crisis mode. Pure:
- * storage hands in what it read, decrypted.
+ * the region's crisis lines and the international fallback always, the safety plan, the
+ * emergency contacts and crisis mode. Pure: storage hands in what it read, decrypted.
  *
  * @example
- * composeResources({ state: undefined, safetyPlan: undefined, contacts: undefined });
- * // { hotline: CRISIS_HOTLINE, safetyPlan: null, emergencyContacts: [], crisisMode: { active: false, … } }
+ * composeResources({ state: undefined, safetyPlan: undefined, contacts: undefined }, directoryLines(BUNDLED_DIRECTORY, "US"));
+ * // { hotline: CRISIS_HOTLINE, region: "US", lines: [988, Crisis Text Line], fallback: [...], directoryVersion: 1, safetyPlan: null, … }
  */
 import type { z } from "zod";
 import {
@@ -16,6 +16,8 @@ import {
   type EmergencyContact,
   type SafetyPlan,
 } from "../api/crisis.js";
+import { etagOf } from "../etag.js";
+import type { DirectoryLines } from "./directory.js";
 import { crisisModeOf, CrisisStateSchema, INACTIVE_CRISIS_STATE, type CrisisState } from "./state.js";
 
 /** Stored payload of `emergency_contacts`: the same shape as the PUT body. */
@@ -36,14 +38,24 @@ export interface StoredCrisisData {
   contacts: EmergencyContact[] | undefined;
 }
 
-/** Missing pieces are empty, never an error: a person in crisis always gets the hotline. */
-export function composeResources(data: StoredCrisisData): CrisisResourcesResponse {
+/** Missing pieces are empty, never an error: a person in crisis always gets the lines. */
+export function composeResources(data: StoredCrisisData, directory: DirectoryLines): CrisisResourcesResponse {
   return {
     hotline: CRISIS_HOTLINE,
+    ...directory,
     safetyPlan: data.safetyPlan ?? null,
     emergencyContacts: data.contacts ?? [],
     crisisMode: crisisModeOf(data.state ?? INACTIVE_CRISIS_STATE),
   };
+}
+
+/**
+ * The ETag of a resources answer: of all of it (lines, plan, contacts, crisis mode are one
+ * answer), so a `304` means nothing a device shows has changed. Degraded answers get none: a
+ * partial answer must not confirm a device's full copy.
+ */
+export function resourcesETag(answer: CrisisResourcesResponse): string {
+  return etagOf(answer);
 }
 
 export interface EntityStamp {

@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { etagMatches, etagOf } from "../etag.js";
 import type { EntitlementsResponse } from "../api/account.js";
 import { featureFlagsFor, policyFor, type FeatureFlags, type TierPolicy } from "../tiers.js";
 import { billingIssueDetectedAt, paymentStateEntity, type PaymentState } from "./payment-state.js";
@@ -47,18 +47,13 @@ export const VALID_FOR_MS = 7 * 24 * 60 * 60_000;
  * tier change (even a grace period running out with no event) gives a new tag.
  */
 export function entitlementsETag(answer: EntitlementsResponse): string {
-  const stable = {
+  return etagOf({
     tier: answer.tier, status: answer.status, graceEndsAt: answer.graceEndsAt, paymentCurrent: answer.paymentCurrent,
     billingIssueDetectedAt: answer.billingIssueDetectedAt,
-  };
-  return `"${createHash("sha256").update(JSON.stringify(stable)).digest("base64url").slice(0, 27)}"`;
+  });
 }
 
-/** True when an `If-None-Match` header names the tag (a list, weak tags or `*`). */
-export function etagMatches(ifNoneMatch: string | undefined, etag: string): boolean {
-  if (ifNoneMatch === undefined) return false;
-  return ifNoneMatch.split(",").map((t) => t.trim().replace(/^W\//, "")).some((t) => t === "*" || t === etag);
-}
+export { etagMatches };
 
 /** The `payment_state` payload: tier, status, grace end and paymentCurrent — never amounts, cards, emails or Stripe ids. */
 export interface PaymentStatePayload {

@@ -27,8 +27,11 @@ export const DEVICE_ENTITY_TYPES = [
   "cached_content",
 ] as const;
 
-/** Entity types only the server writes (tier changes); a device pushing one is rejected. */
-export const SERVER_ENTITY_TYPES = ["payment_state", "feature_flags", "sync_policy"] as const;
+/**
+ * Entity types only the server writes (tier changes; the crisis directory, which is global and
+ * carried by pulls rather than stored per user); a device pushing one is rejected.
+ */
+export const SERVER_ENTITY_TYPES = ["payment_state", "feature_flags", "sync_policy", "crisis_directory"] as const;
 
 export const ENTITY_TYPES = [...DEVICE_ENTITY_TYPES, ...SERVER_ENTITY_TYPES] as const;
 
@@ -64,6 +67,9 @@ export const CLASS_PRIORITY: Readonly<Record<EntityType, Priority>> = {
   payment_state: 7,
   feature_flags: 7,
   sync_policy: 7,
+  // Not urgent: every device holds a working kit offline, and a directory update must not
+  // make every device pull at once (docs/SCALE.md §7.1).
+  crisis_directory: 7,
 };
 
 export const PRIORITY_NAMES = [

@@ -1,6 +1,7 @@
 import { parseArgs } from "node:util";
 import * as commands from "./commands.js";
 import { demo } from "./demo.js";
+import { crisisDirectory } from "./directory-commands.js";
 import { CliError, findService, ServiceClient } from "./service.js";
 import { SimulatorStore } from "./state.js";
 import { stripe } from "./stripe-commands.js";
@@ -23,6 +24,7 @@ crisis     resources | crisis resolve
 stripe     subscribe [--tier basic|premium] [--trial] | upgrade [--tier premium] | fail | recover | cancel   [--no-wait]
 entitlements                                            the user's tier, status and features
 ops                                                     prints the dashboard URL (with the admin token)
+crisis-directory show | set FILE                        the crisis directory: current version, or store a new one (ops token)
 demo                                                    the walk-through: start here
 
 common: --user <id> (default demo-user)  --device <id> (default: the user's registered device, else phone-<hash of user>)
@@ -55,6 +57,7 @@ const COMMANDS: Record<string, Runner> = {
   stripe: (ctx, sub) => stripe(ctx, sub),
   entitlements: (ctx) => commands.entitlements(ctx),
   ops: (ctx) => commands.ops(ctx),
+  "crisis-directory": (ctx, sub) => crisisDirectory(ctx, sub),
   demo: (ctx) => demo(ctx),
 };
 /** One command's lines of the usage, with the common options. */
@@ -69,7 +72,7 @@ export function commandUsage(name: string): string {
 const AS_DEVICE = new Set(["devices", "push", "pull", "assessment", "crisis"]);
 
 /** Commands whose second word is a sub-command rather than an argument. */
-const WITH_SUBCOMMAND = new Set(["devices", "crisis", "stripe"]);
+const WITH_SUBCOMMAND = new Set(["devices", "crisis", "stripe", "crisis-directory"]);
 
 export async function main(argv: string[]): Promise<number> {
   let parsed;

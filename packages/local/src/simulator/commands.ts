@@ -163,10 +163,18 @@ export async function assessment(ctx: Context): Promise<Output> {
   return { data: { score, ...(pushed.data as object) }, lines: [`${instrument} total ${score.total}${item9} — ${verdict}`, ...pushed.lines] };
 }
 
-function resourcesLines(body: { hotline: { name: string; call: string; text: string }; safetyPlan: unknown; emergencyContacts: unknown[]; crisisMode: { active: boolean; level: string | null } }): string[] {
+interface LineBrief { name: string; call?: string; text?: { number: string; message?: string }; chatUrl?: string; url?: string }
+const lineBrief = (line: LineBrief) => [
+  line.name, line.call && `call ${line.call}`, line.text && `text ${line.text.message ? `${line.text.message} to ` : ""}${line.text.number}`,
+  line.chatUrl && `chat ${line.chatUrl}`, line.url,
+].filter(Boolean).join(" — ");
+
+function resourcesLines(body: { region?: string; lines?: LineBrief[]; fallback?: LineBrief[]; directoryVersion?: number; hotline: { name: string; call: string; text: string }; safetyPlan: unknown; emergencyContacts: unknown[]; crisisMode: { active: boolean; level: string | null } }): string[] {
   return [
     `crisis mode: ${body.crisisMode.active ? `ACTIVE (${body.crisisMode.level})` : "off"}`,
-    `hotline: ${body.hotline.name} — call ${body.hotline.call}, text ${body.hotline.text}`,
+    ...(body.lines ?? []).map((line) => `${body.region} line: ${lineBrief(line)}`),
+    ...(body.fallback ?? []).map((line) => `elsewhere: ${lineBrief(line)}`),
+    `hotline: ${body.hotline.name} — call ${body.hotline.call}, text ${body.hotline.text}${body.directoryVersion === undefined ? "" : ` (directory v${body.directoryVersion})`}`,
     `safety plan: ${body.safetyPlan ? "on file" : "none yet"}; emergency contacts: ${body.emergencyContacts.length}`,
   ];
 }

@@ -99,6 +99,11 @@ export class ServiceClient {
     return answer;
   }
 
+  /** A call to an operators' admin route, with the admin (ops) token. */
+  admin(method: string, path: string, body?: string): Promise<HttpAnswer> {
+    return this.request(method, path, { headers: { authorization: `Bearer ${this.target.secrets.adminToken}` }, ...(body === undefined ? {} : { body }) });
+  }
+
   /** The dashboard's address, with the admin token that opens it. */
   opsUrl(): string {
     return `${this.target.baseUrl}/ops?token=${this.target.secrets.adminToken}`;
