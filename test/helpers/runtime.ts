@@ -1,7 +1,7 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { KMSClient } from "@aws-sdk/client-kms";
 import { SQSClient } from "@aws-sdk/client-sqs";
-import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { DynamoDBDocumentClient, ScanCommand, type ScanCommandInput } from "@aws-sdk/lib-dynamodb";
 import { inject } from "vitest";
 import { PayloadCipher } from "@paysync/aws/crypto/envelope";
 import { handlerEnvironment, realtimeEnvironment } from "@paysync/local/environment";
@@ -65,3 +65,19 @@ export async function eventually<T>(probe: () => Promise<T | undefined>, timeout
     await new Promise((r) => setTimeout(r, intervalMs));
   }
 }
+
+/**
+ * Every item a Scan matches, across all pages: a filter applies to each 1 MB page after the
+ * read, so one page of a table the whole suite has filled can miss a test's own items.
+ */
+export async function scanAll(dynamo: DynamoDBDocumentClient, input: ScanCommandInput): Promise<Array<Record<string, any>>> {
+  const items: Array<Record<string, any>> = [];
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const page = await dynamo.send(new ScanCommand({ ...input, ExclusiveStartKey: startKey }));
+    items.push(...(page.Items ?? []));
+    startKey = page.LastEvaluatedKey;
+  } while (startKey);
+  return items;
+}
+

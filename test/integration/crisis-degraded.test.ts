@@ -1,10 +1,10 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { GetCommand, ScanCommand } from "@aws-sdk/lib-dynamodb";
+import { GetCommand } from "@aws-sdk/lib-dynamodb";
 import { describe, expect, it } from "vitest";
 import { pseudonymousKey } from "@paysync/core/pii";
 import type { RuntimeState } from "@paysync/local/runtime";
-import { eventually, useRuntime } from "../helpers/runtime.js";
+import { eventually, useRuntime, scanAll } from "../helpers/runtime.js";
 import { entityKey, type TableKey } from "@paysync/aws/store/keys";
 
 // Degraded mode of the crisis path (docs/CRISIS.md): DynamoDB Local is killed, the runtime's
@@ -33,9 +33,9 @@ const storedState = async (userKey: string) => {
   const entity = await item(entityKey(userKey, "crisis_state", "current"));
   return { version: entity?.version, state: entity ? await rt.cipher().decrypt(entity.payloadCipher, { userKey, entityType: "crisis_state" }) : undefined };
 };
-const auditOf = async (userKey: string) => (await rt.dynamo.send(new ScanCommand({
+const auditOf = async (userKey: string) => (await scanAll(rt.dynamo, {
   TableName: rt.resources.tables.Audit, FilterExpression: "userKey = :u", ExpressionAttributeValues: { ":u": userKey }, ConsistentRead: true,
-}))).Items ?? [];
+}));
 
 const emulatorPid = () => (JSON.parse(readFileSync(join(rt.dataDir, "runtime.json"), "utf8")) as RuntimeState).emulatorPids.dynamodb;
 

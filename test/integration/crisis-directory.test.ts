@@ -1,9 +1,8 @@
-import { ScanCommand } from "@aws-sdk/lib-dynamodb";
 import { afterAll, describe, expect, it } from "vitest";
 import { BUNDLED_DIRECTORY_DATA } from "@paysync/core/crisis/directory-data";
 import { CRISIS_DIRECTORY_CURRENT_KEY } from "@paysync/aws/store/keys";
 import { partition } from "../helpers/fuzz-checks.js";
-import { eventually, useRuntime } from "../helpers/runtime.js";
+import { eventually, useRuntime, scanAll } from "../helpers/runtime.js";
 import { syncClient } from "../helpers/sync.js";
 
 /**
@@ -18,9 +17,9 @@ const sync = syncClient(rt);
 const ops = (method: string, body?: unknown, token: string | null = rt.secrets.adminToken) =>
   rt.request(method, "/admin/crisis-directory", { body, headers: token === null ? {} : { authorization: `Bearer ${token}` } });
 const directoryItems = () => partition(rt.dynamo, rt.resources.tables.Sync, CRISIS_DIRECTORY_CURRENT_KEY.pk);
-const auditEntries = async (action: string) => ((await rt.dynamo.send(new ScanCommand({
+const auditEntries = async (action: string) => ((await scanAll(rt.dynamo, {
   TableName: rt.resources.tables.Audit, FilterExpression: "#a = :a", ExpressionAttributeNames: { "#a": "action" }, ExpressionAttributeValues: { ":a": action }, ConsistentRead: true,
-}))).Items ?? []) as Array<{ outcome: string; version?: number; actor: string; count?: number }>;
+}))) as Array<{ outcome: string; version?: number; actor: string; count?: number }>;
 /** The bundled directory with one more line in France: a version to store and to look for. */
 const withMarker = (marker: string) => ({
   ...BUNDLED_DIRECTORY_DATA,

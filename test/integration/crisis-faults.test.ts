@@ -1,11 +1,11 @@
-import { GetCommand, ScanCommand } from "@aws-sdk/lib-dynamodb";
+import { GetCommand } from "@aws-sdk/lib-dynamodb";
 import { beforeAll, describe, expect, it } from "vitest";
 import { CrisisService } from "@paysync/aws/crisis/crisis-service";
 import { DeferredCrisisWrites } from "@paysync/aws/crisis/deferred-writes";
 import type { wiring as Wiring } from "@paysync/aws/wiring";
 import type { LaneMessage, LaneSink, PayloadCipher, PayloadContext } from "@paysync/core/ports";
 import { pseudonymousKey } from "@paysync/core/pii";
-import { useRuntime } from "../helpers/runtime.js";
+import { useRuntime, scanAll } from "../helpers/runtime.js";
 import { deviceKey, entityKey, type TableKey } from "@paysync/aws/store/keys";
 
 const rt = useRuntime();
@@ -34,9 +34,9 @@ const storedState = async (userKey: string) => {
   const entity = await item(entityKey(userKey, "crisis_state", "current"));
   return { version: entity?.version, state: entity ? await rt.cipher().decrypt(entity.payloadCipher, { userKey, entityType: "crisis_state" }) : undefined };
 };
-const auditOf = async (userKey: string) => (await rt.dynamo.send(new ScanCommand({
+const auditOf = async (userKey: string) => (await scanAll(rt.dynamo, {
   TableName: rt.resources.tables.Audit, FilterExpression: "userKey = :u", ExpressionAttributeValues: { ":u": userKey }, ConsistentRead: true,
-}))).Items ?? [];
+}));
 
 /** The real cipher, but decryption fails like KMS being unreachable while `kmsDown` is set. */
 class KmsOutageCipher implements PayloadCipher {

@@ -1,9 +1,9 @@
-import { GetCommand, QueryCommand, ScanCommand } from "@aws-sdk/lib-dynamodb";
+import { GetCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { CrisisOpInput, CrisisService } from "@paysync/aws/crisis/crisis-service";
 import type { CrisisTelemetry } from "@paysync/aws/crisis/crisis-telemetry";
 import { pseudonymousKey } from "@paysync/core/pii";
-import { useRuntime } from "../helpers/runtime.js";
+import { useRuntime, scanAll } from "../helpers/runtime.js";
 import { deviceKey, entityKey, feedPartition, historyKey, type TableKey } from "@paysync/aws/store/keys";
 
 const rt = useRuntime();
@@ -173,9 +173,9 @@ describe("crisis call telemetry", () => {
     await recordCrisisCall({ route: "op", userKey, entityType: "safety_plan", priority: 10, outcome: "ok", latencyMs });
 
     // Assess
-    const entries = (await rt.dynamo.send(new ScanCommand({
+    const entries = (await scanAll(rt.dynamo, {
       TableName: rt.resources.tables.Audit, FilterExpression: "userKey = :u", ExpressionAttributeValues: { ":u": userKey }, ConsistentRead: true,
-    }))).Items ?? [];
+    }));
     expect(entries.map((e) => e.action).sort()).toEqual(actions);
     expect(entries.every((e) => e.latencyMs === latencyMs && e.priority === 10 && e.outcome === "ok")).toBe(true);
   });

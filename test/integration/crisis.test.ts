@@ -1,7 +1,7 @@
-import { GetCommand, QueryCommand, ScanCommand } from "@aws-sdk/lib-dynamodb";
+import { GetCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
 import { describe, expect, it } from "vitest";
 import { pseudonymousKey } from "@paysync/core/pii";
-import { useRuntime } from "../helpers/runtime.js";
+import { useRuntime, scanAll } from "../helpers/runtime.js";
 import { paymentsLanded, setTier, type PaidState } from "../helpers/crisis-payments.js";
 import { deviceKey, ENTITY_PREFIX, entityKey, feedPartition, historyPrefix, type TableKey, userPartition } from "@paysync/aws/store/keys";
 
@@ -133,9 +133,9 @@ describe("crisis call latency", () => {
     await rt.request("POST", "/v1/crisis/resolve", { token, body: { deviceId: d("phone") } });
 
     // Assess
-    const entries = (await rt.dynamo.send(new ScanCommand({
+    const entries = (await scanAll(rt.dynamo, {
       TableName: rt.resources.tables.Audit, FilterExpression: "userKey = :u", ExpressionAttributeValues: { ":u": userKey }, ConsistentRead: true,
-    }))).Items ?? [];
+    }));
     const calls = entries.filter((e) => e.action !== "crisis.slo_breach");
     expect(calls.map((e) => e.action).sort()).toEqual(["crisis.activate", "crisis.resolve", "crisis.resources"]);
     expect(calls.every((e) => e.outcome === "ok" && typeof e.latencyMs === "number" && e.latencyMs > 0)).toBe(true);

@@ -1,11 +1,10 @@
 import { SendMessageBatchCommand, SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
-import { ScanCommand } from "@aws-sdk/lib-dynamodb";
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2, Context } from "aws-lambda";
 import Stripe from "stripe";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { lambdaContext } from "@paysync/local/handlers";
 import { DEVICE_CHOSEN, PII, recordPii } from "../helpers/pii-fixtures.js";
-import { eventually, useRuntime } from "../helpers/runtime.js";
+import { eventually, scanAll, useRuntime } from "../helpers/runtime.js";
 import { checkoutCompletedEvent } from "../helpers/stripe-factories.js";
 import { makeOp, syncClient } from "../helpers/sync.js";
 
@@ -56,21 +55,6 @@ function httpEvent(routeKey: string, body: string, headers: Record<string, strin
       authorizer: { principalId: "", integrationLatency: 0, jwt: { claims: sub ? { sub } : {}, scopes: [] } },
     },
   };
-}
-
-/** Every item of a table that matches, across all pages (a filter applies per 1 MB page, after the read). */
-async function scanAll(table: string, filter?: { expression: string; values: Record<string, unknown> }): Promise<Array<Record<string, any>>> {
-  const items: Array<Record<string, any>> = [];
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const page = await rt.dynamo.send(new ScanCommand({
-      TableName: table, ConsistentRead: true, ExclusiveStartKey: startKey,
-      ...(filter ? { FilterExpression: filter.expression, ExpressionAttributeValues: filter.values } : {}),
-    }));
-    items.push(...(page.Items ?? []));
-    startKey = page.LastEvaluatedKey;
-  } while (startKey);
-  return items;
 }
 
 const secretsIn = (text: string | undefined, values: string[]) => values.filter((v) => (text ?? "").includes(v));
@@ -132,7 +116,7 @@ describe("stored items, read raw", () => {
       token: user.token, body: { fromDeviceId: user.devices.phone, toDeviceId: user.devices.tablet, snapshot: { step: 3, text: MARKER } },
     });
     const items = await eventually(async () => {
-      const Items = await scanAll(rt.resources.tables.Sync, { expression: "contains(pk, :u)", values: { ":u": user.userKey } });
+      const Items = await scanAll(rt.dynamo, { TableName: rt.resources.tables.Sync, ConsistentRead: true, FilterExpression: "contains(pk, :u)", ExpressionAttributeValues: { ":u": user.userKey } });
       return Items.some((i) => JSON.stringify(i).includes(note.entityId)) ? Items : undefined;
     }, 30_000);
 
@@ -146,7 +130,7 @@ describe("stored items, read raw", () => {
 
   it("the audit trail of these calls names the user by key only", async () => {
     // Act
-    const Items = await scanAll(rt.resources.tables.Audit);
+    const Items = await scanAll(rt.dynamo, { TableName: rt.resources.tables.Audit, ConsistentRead: true });
 
     // Assess
     const raw = JSON.stringify(Items);
@@ -168,7 +152,7 @@ describe("ids a device chooses", () => {
     const pushed = await sync.push(user.token, DEVICE_CHOSEN.deviceId, [journal, session]);
     await sync.applied(user.userKey, [journal.opId, session.opId]);
     const pulled = await sync.pullAll(user.token, user.devices.tablet!);
-    const items = await scanAll(rt.resources.tables.Sync, { expression: "contains(pk, :u)", values: { ":u": user.userKey } });
+    const items = await scanAll(rt.dynamo, { TableName: rt.resources.tables.Sync, ConsistentRead: true, FilterExpression: "contains(pk, :u)", ExpressionAttributeValues: { ":u": user.userKey } });
 
     // Assess
     expect(registered.status).toBe(201);
