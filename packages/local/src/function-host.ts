@@ -5,6 +5,11 @@ import { lambdaContext, loadHandler } from "./handlers.js";
 /** Invokes a function's handler, as Lambda would, wherever the handler runs. */
 export interface FunctionHost {
   invoke(functionId: FunctionId, event: unknown): Promise<unknown>;
+  /**
+   * Starts these functions' instances and resolves once each has initialised: the local
+   * analogue of provisioned concurrency (the crisis function's first call is not a cold start).
+   */
+  warm(functionIds: readonly FunctionId[]): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -12,6 +17,7 @@ export interface FunctionHost {
 export function inProcessHost(): FunctionHost {
   return {
     invoke: async (functionId, event) => (await loadHandler(functionId))(event, lambdaContext(functionId)),
+    warm: async (functionIds) => { await Promise.all(functionIds.map((id) => loadHandler(id))); },
     stop: async () => undefined,
   };
 }
@@ -21,6 +27,8 @@ export class FunctionInvocationError extends Error {}
 interface Instance {
   worker: Worker;
   pending: Map<number, { resolve(value: unknown): void; reject(error: Error): void }>;
+  /** Settles when the handler has loaded in the thread. */
+  ready: Promise<void>;
 }
 
 /**
@@ -37,8 +45,16 @@ export function threadHost(): FunctionHost {
     const existing = instances.get(functionId);
     if (existing) return existing;
     const worker = new Worker(new URL("./function-worker.mjs", import.meta.url), { workerData: { functionId } });
-    const created: Instance = { worker, pending: new Map() };
-    worker.on("message", (message: { id: number; result?: unknown; error?: { name: string; message: string } }) => {
+    let settleReady: (error?: Error) => void = () => undefined;
+    const ready = new Promise<void>((resolve, reject) => { settleReady = (error) => (error ? reject(error) : resolve()); });
+    // Nobody may wait on it; an instance that fails to load also fails its invocations.
+    ready.catch(() => undefined);
+    const created: Instance = { worker, pending: new Map(), ready };
+    worker.on("message", (message: { id: number; ready?: boolean; message?: string; result?: unknown; error?: { name: string; message: string } }) => {
+      if (message.ready !== undefined) {
+        settleReady(message.ready ? undefined : new FunctionInvocationError(`${functionId} did not initialise: ${message.message ?? ""}`));
+        return;
+      }
       const call = created.pending.get(message.id);
       if (!call) return;
       created.pending.delete(message.id);
@@ -46,6 +62,7 @@ export function threadHost(): FunctionHost {
       else call.resolve(message.result);
     });
     const fail = (error: Error) => {
+      settleReady(error);
       // A crashed instance fails its in-flight invocations; the next invocation starts a new one.
       if (instances.get(functionId) === created) instances.delete(functionId);
       for (const call of created.pending.values()) call.reject(error);
@@ -66,6 +83,9 @@ export function threadHost(): FunctionHost {
         target.pending.set(id, { resolve, reject });
         target.worker.postMessage({ id, event });
       });
+    },
+    async warm(functionIds) {
+      await Promise.all(functionIds.map((id) => instance(id).ready));
     },
     async stop() {
       const all = [...instances.values()];

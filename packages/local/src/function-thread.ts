@@ -5,6 +5,12 @@ import { lambdaContext, loadHandler } from "./handlers.js";
 /** One function's handler, in a thread of its own, answering invocations from the runtime. */
 const functionId = (workerData as { functionId: FunctionId }).functionId;
 const handler = loadHandler(functionId);
+// Tells the runtime when this instance is initialised (imports done, clients made), as Lambda's
+// init phase ends before a provisioned instance takes its first request.
+handler.then(
+  () => parentPort?.postMessage({ ready: true }),
+  (error: unknown) => parentPort?.postMessage({ ready: false, message: error instanceof Error ? error.message : String(error) }),
+);
 
 parentPort?.on("message", (message: { id: number; event: unknown }) => {
   handler

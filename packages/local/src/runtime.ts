@@ -12,6 +12,10 @@ import { provision, type ProvisionedResources } from "./provision.js";
 import { localRealtime } from "./realtime.js";
 import { startScheduler } from "./scheduler.js";
 import { writeFileAtomic, type LocalSettings } from "./settings.js";
+import type { FunctionId } from "@paysync/aws/resources";
+
+/** The functions that run on provisioned concurrency in the stacks (`CRISIS_CAPACITY`): warm before ready. */
+const WARM_AT_START: readonly FunctionId[] = ["Crisis"];
 
 /** What a running instance writes to its data dir so `npm run job` / `token` can find it. */
 export interface RuntimeState {
@@ -105,6 +109,9 @@ export async function startRuntime(settings: LocalSettings, options: RuntimeOpti
     const scheduler = options.schedule === false
       ? undefined
       : startScheduler(host, (job, outcome) => log(`job ${job}: ${outcome}`));
+    // Provisioned concurrency in AWS keeps the crisis function initialised; here it is before
+    // the runtime reports ready, so the first crisis call after `npm start` is not a cold start.
+    await host.warm(WARM_AT_START);
     const baseUrl = `http://127.0.0.1:${gateway.port}`;
     const stateFile = runtimeStateFile(settings.dataDir);
     const started = emulators;

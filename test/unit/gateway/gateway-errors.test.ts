@@ -15,6 +15,7 @@ const host: FunctionHost = {
     if (path === "/v1/devices") return Promise.reject(new Error("the function crashed with a secret cause"));
     return Promise.resolve({ statusCode: 200, headers: { "content-type": "application/json" }, body: "{}" });
   },
+  warm: async () => undefined,
   stop: async () => undefined,
 };
 
@@ -103,7 +104,7 @@ describe("gateway-level answers have the error shape", () => {
     const seen: unknown[] = [];
     const recording = await startGateway({
       port: 0, jwtSecret: SECRET,
-      host: { invoke: async (_f, event) => { seen.push((event as { queryStringParameters?: unknown }).queryStringParameters); return { statusCode: 200, body: "{}" }; }, stop: async () => undefined },
+      host: { invoke: async (_f, event) => { seen.push((event as { queryStringParameters?: unknown }).queryStringParameters); return { statusCode: 200, body: "{}" }; }, warm: async () => undefined, stop: async () => undefined },
     });
 
     // Act
