@@ -23,6 +23,7 @@ import { WebhookIntake } from "./payments/webhook-intake.js";
 import { WebhookMessageSchema } from "./payments/webhook-message.js";
 import { WebhookProcessor } from "./payments/webhook-processor.js";
 import { AuditLog } from "./store/audit-log.js";
+import { AuditQueue } from "./store/audit-queue.js";
 import { ReadAudit } from "./store/read-audit.js";
 import { ChangeFeed } from "./store/change-feed.js";
 import { ConnectionRepository } from "./store/connections.js";
@@ -59,7 +60,9 @@ const entities = once(() => new EntityRepository(config.table("Sync")));
 const limits = once(() => new UsageLimits(config.table("Sync")));
 const tiers = once(() => new TierReader(config.table("Payments")));
 const lanes = once(() => new LanePublisher((lane) => config.queue(lane)));
-const audit = once(() => new AuditLog(config.table("Audit")));
+// The queue URL is read only when an entry must be kept: a function not bound to it logs the entry instead.
+const auditQueue = once(() => new AuditQueue(() => config.queue("Audit")));
+const audit = once(() => new AuditLog(config.table("Audit"), { keeper: auditQueue() }));
 const readAudit = once(() => new ReadAudit(audit()));
 const paymentState = once(() => new PaymentStateRepository(config.table("Payments")));
 const customerLinks = once(() => new CustomerLinks(config.table("Payments"), (value) => WebhookMessageSchema.parse(value)));
