@@ -1,5 +1,6 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { SQSClient } from "@aws-sdk/client-sqs";
+import { CreateQueueCommand, DeleteMessageCommand, ReceiveMessageCommand, SQSClient, type Message } from "@aws-sdk/client-sqs";
+import type { Context, SQSBatchResponse, SQSRecord } from "aws-lambda";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { beforeAll, describe, expect, it } from "vitest";
 import { buildComplianceReport } from "@paysync/aws/audit/compliance";
@@ -16,11 +17,28 @@ import { eventually, useRuntime } from "../helpers/runtime.js";
 
 const rt = useRuntime();
 let log: AuditLog;
+let createAuditDrain: typeof import("../../functions/workers/audit-drain.js").createAuditDrain;
 
 beforeAll(async () => {
   Object.assign(process.env, rt.handlerEnv());
   log = (await import("@paysync/aws/wiring")).wiring.audit();
+  ({ createAuditDrain } = await import("../../functions/workers/audit-drain.js"));
 });
+
+const context = { functionName: "audit-drain-test", getRemainingTimeInMillis: () => 30_000 } as unknown as Context;
+
+/** A received message as Lambda's SQS event source hands it to the drain. */
+function toRecord(message: Message): SQSRecord {
+  const attributes = message.Attributes ?? {};
+  return {
+    messageId: message.MessageId!, receiptHandle: message.ReceiptHandle!, body: message.Body!,
+    attributes: {
+      ApproximateReceiveCount: attributes.ApproximateReceiveCount ?? "1", SentTimestamp: attributes.SentTimestamp ?? "0", SenderId: "test",
+      ApproximateFirstReceiveTimestamp: "0", MessageGroupId: attributes.MessageGroupId!, MessageDeduplicationId: attributes.MessageDeduplicationId!,
+    },
+    messageAttributes: {}, md5OfBody: "", eventSource: "aws:sqs", eventSourceARN: "arn:aws:sqs:us-east-1:000000000000:audit-test.fifo", awsRegion: "us-east-1",
+  };
+}
 
 let seq = 0;
 const userKeyOf = (label: string) => pseudonymousKey(rt.secrets.pseudonymSecret, `audit-outage-${Date.now()}-${++seq}-${label}`, "u");
@@ -88,6 +106,42 @@ describe("audit entries written while the Audit table is down", () => {
     expect(report.summary.late.byDay[day]?.["crisis.activate"]).toBeGreaterThanOrEqual(4);
     expect(report.verification.broken.filter((b) => appended.some((e) => e.chain === b.chain))).toEqual([]);
     expect(formatComplianceReport(report)).toMatch(new RegExp(`${day}\\s+${action.replace(/\./g, "\\.")}\\s+2`));
+  });
+
+  it("wait in the queue, a group per chain and deduplicated by entry id; the drain fails them while the table is down, then appends each once", async () => {
+    // Prepare: a queue of the test's own, so nothing drains it behind the test's back.
+    const { QueueUrl } = await rt.sqs.send(new CreateQueueCommand({ QueueName: `audit-outage-${Date.now()}.fifo`, Attributes: { FifoQueue: "true" } }));
+    const dynamo = DynamoDBDocumentClient.from(new DynamoDBClient(localClientConfig(await deadEndpoint())));
+    const down = new AuditLog(rt.resources.tables.Audit, { client: () => dynamo, keeper: new AuditQueue(() => QueueUrl!, () => rt.sqs) });
+    const since = new Date();
+    const userKey = userKeyOf("queued");
+    const actions = [actionOf("q1"), actionOf("q2"), actionOf("q3")];
+
+    // Act
+    for (const action of actions) await down.append({ actor: "device", action, userKey, outcome: "ok" });
+    // A FIFO group hands out its next message only once the one before is done: take them one by one.
+    const Messages: Message[] = [];
+    for (let receives = 0; Messages.length < actions.length && receives < 20; receives++) {
+      const received = (await rt.sqs.send(new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1, MessageSystemAttributeNames: ["All"] }))).Messages ?? [];
+      for (const message of received) await rt.sqs.send(new DeleteMessageCommand({ QueueUrl, ReceiptHandle: message.ReceiptHandle }));
+      Messages.push(...received);
+    }
+    const records = Messages.map(toRecord);
+    const whileDown = (await createAuditDrain(down)({ Records: records }, context).catch((error: unknown) => error)) as unknown;
+    const first = (await createAuditDrain(log)({ Records: records }, context)) as SQSBatchResponse;
+    const again = (await createAuditDrain(log)({ Records: records }, context)) as SQSBatchResponse;
+
+    // Assess
+    const bodies = Messages.map((m) => JSON.parse(m.Body!) as { id: string; record: { action: string } });
+    expect(bodies.map((b) => b.record.action)).toEqual(actions);
+    expect(new Set(Messages.map((m) => m.Attributes!.MessageGroupId)).size).toBe(1);
+    expect(Messages.map((m) => m.Attributes!.MessageDeduplicationId)).toEqual(bodies.map((b) => b.id));
+    expect(Messages[0]!.Attributes!.MessageGroupId).toMatch(/^\d{4}-\d{2}-\d{2}\.[0-9a-f]{16}$/);
+    expect(whileDown).toBeInstanceOf(Error); // every record failed: the whole batch returns to the queue
+    expect(first.batchItemFailures).toEqual([]);
+    expect(again.batchItemFailures).toEqual([]);
+    const entries = await entriesOf(userKey, since);
+    expect(entries.map((e) => [e.action, e.late])).toEqual(actions.map((a) => [a, true]));
   });
 
   it("a kept entry delivered twice is appended once; one whose failed write had landed after all is not appended again", async () => {
