@@ -8,7 +8,7 @@
  * @example
  * const page = await wiring.pullService().pull({ userKey, deviceId, cursor, limit, acceptsGzip, now });
  */
-import { signingKmsClient } from "./base/clients.js";
+import { auditKeeperSqsClient, signingKmsClient } from "./base/clients.js";
 import { config } from "./base/config.js";
 import { CrisisService } from "./crisis/crisis-service.js";
 import { CrisisTelemetry, measuredCrisisOps } from "./crisis/crisis-telemetry.js";
@@ -61,7 +61,7 @@ const limits = once(() => new UsageLimits(config.table("Sync")));
 const tiers = once(() => new TierReader(config.table("Payments")));
 const lanes = once(() => new LanePublisher((lane) => config.queue(lane)));
 // The queue URL is read only when an entry must be kept: a function not bound to it logs the entry instead.
-const auditQueue = once(() => new AuditQueue(() => config.queue("Audit")));
+const auditQueue = once(() => new AuditQueue(() => config.queue("Audit"), auditKeeperSqsClient));
 const audit = once(() => new AuditLog(config.table("Audit"), { keeper: auditQueue() }));
 const readAudit = once(() => new ReadAudit(audit()));
 const paymentState = once(() => new PaymentStateRepository(config.table("Payments")));
