@@ -51,7 +51,7 @@ describe("the ops dashboard's admin gate", () => {
     expect(response.status).toBe(200);
     const summary = OpsSummarySchema.parse(response.json);
     expect(summary.window.minutes).toBe(15);
-    expect(summary.lanes.map((l) => l.lane)).toEqual(["Realtime", "Standard", "Background", "Webhooks"]);
+    expect(summary.lanes.map((l) => l.lane)).toEqual(["Realtime", "Standard", "Background", "Webhooks", "Audit"]);
   });
 });
 
@@ -88,7 +88,7 @@ describe.skipIf(!hasChromium)("the ops dashboard in headless Chromium", () => {
     const cookies = await browser.cookies(`${rt.baseUrl}/ops`);
     expect(cookies.find((c) => c.name === "paysync_ops")).toMatchObject({ httpOnly: true, sameSite: "Strict", path: "/ops" });
     expect(await page.textContent("#status")).toBe("live");
-    expect(await page.locator("#lanes-body tr").count()).toBe(4);
+    expect(await page.locator("#lanes-body tr").count()).toBe(5); // the four work lanes and the Audit lane
     expect(await page.locator("#apply-body tr").count()).toBe(10);
     expect(await page.textContent("#audit-status")).toBe("intact");
     expect(Number.isInteger(await activations())).toBe(true);

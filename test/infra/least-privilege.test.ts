@@ -18,36 +18,39 @@ import {
  * Tables: r = read, rw = read and write, - = none.
  */
 type Level = "r" | "rw" | "-";
-type Lanes = ("Realtime" | "Standard" | "Background" | "Webhooks")[];
+type Lanes = ("Realtime" | "Standard" | "Background" | "Webhooks" | "Audit")[];
 /** The payload key: d = unwrap branch keys (reads payloads), g = generate them (writes), describe = health only. */
 type Key = "dg" | "d" | "g" | "describe" | "-";
 type Row = [fn: string, sync: Level, payments: Level, audit: Level, connections: Level, sends: Lanes, consumes: Lanes, redrives: Lanes, key: Key];
 
-const ALL_LANES: Lanes = ["Realtime", "Standard", "Background", "Webhooks"];
+const ALL_LANES: Lanes = ["Realtime", "Standard", "Background", "Webhooks", "Audit"];
 const SYNC_LANES: Lanes = ["Realtime", "Standard", "Background"];
+/** Every function that appends audit entries may keep them on the Audit lane while the table is down; only the drain consumes it. */
+const A: Lanes = ["Audit"];
 
 // prettier-ignore
 const MATRIX: Row[] = [
   //  function            Sync  Payments Audit  Conn.  sends to       consumes        redrives   key
   ["Health",             "r",  "r",     "r",   "r",   [],            [],             [],        "describe"],
-  ["StripeWebhook",      "-",  "rw",    "rw",  "-",   ["Webhooks"],  [],             [],        "-"],
-  ["Entitlements",       "-",  "r",     "-",   "-",   [],            [],             [],        "-"],
+  ["StripeWebhook",      "-",  "rw",    "rw",  "-",   ["Webhooks", ...A], [],        [],        "-"],
+  ["Entitlements",       "-",  "r",     "rw",  "-",   A,             [],             [],        "-"],
   ["Jwks",               "-",  "-",     "-",   "-",   [],            [],             [],        "-"],
-  ["Devices",            "rw", "-",     "rw",  "-",   [],            [],             [],        "-"],
-  ["SyncPush",           "rw", "r",     "rw",  "rw",  SYNC_LANES,    [],             [],        "dg"],
-  ["SyncPull",           "rw", "r",     "-",   "-",   [],            [],             [],        "d"],
-  ["Conflicts",          "rw", "r",     "rw",  "-",   [],            [],             [],        "dg"],
-  ["Handoff",            "rw", "-",     "rw",  "rw",  [],            [],             [],        "g"],
-  ["Crisis",             "rw", "-",     "rw",  "rw",  ["Realtime"],  [],             [],        "dg"],
-  ["Admin",              "rw", "-",     "rw",  "-",   [],            [],             [],        "-"],
-  ["SyncWorker",         "rw", "r",     "rw",  "rw",  [],            SYNC_LANES,     [],        "dg"],
-  ["WebhookWorker",      "rw", "rw",    "rw",  "rw",  [],            ["Webhooks"],   [],        "g"],
-  ["GraceExpiry",        "rw", "rw",    "rw",  "rw",  [],            [],             [],        "g"],
-  ["RetentionPurge",     "rw", "r",     "rw",  "-",   [],            [],             [],        "-"],
+  ["Devices",            "rw", "-",     "rw",  "-",   A,             [],             [],        "-"],
+  ["SyncPush",           "rw", "r",     "rw",  "rw",  [...SYNC_LANES, ...A], [],     [],        "dg"],
+  ["SyncPull",           "rw", "r",     "rw",  "-",   A,             [],             [],        "d"],
+  ["Conflicts",          "rw", "r",     "rw",  "-",   A,             [],             [],        "dg"],
+  ["Handoff",            "rw", "-",     "rw",  "rw",  A,             [],             [],        "g"],
+  ["Crisis",             "rw", "-",     "rw",  "rw",  ["Realtime", ...A], [],        [],        "dg"],
+  ["Admin",              "rw", "-",     "rw",  "-",   A,             [],             [],        "-"],
+  ["SyncWorker",         "rw", "r",     "rw",  "rw",  A,             SYNC_LANES,     [],        "dg"],
+  ["WebhookWorker",      "rw", "rw",    "rw",  "rw",  A,             ["Webhooks"],   [],        "g"],
+  ["GraceExpiry",        "rw", "rw",    "rw",  "rw",  A,             [],             [],        "g"],
+  ["RetentionPurge",     "rw", "r",     "rw",  "-",   A,             [],             [],        "-"],
   ["DlqRedrive",         "-",  "-",     "rw",  "-",   ALL_LANES,     [],             ALL_LANES, "-"],
-  ["UsageAggregation",   "r",  "-",     "rw",  "-",   [],            [],             [],        "-"],
-  ["SloReport",          "-",  "-",     "rw",  "-",   [],            [],             [],        "-"],
-  ["AuditVerify",        "-",  "-",     "rw",  "-",   [],            [],             [],        "-"],
+  ["UsageAggregation",   "r",  "-",     "rw",  "-",   A,             [],             [],        "-"],
+  ["SloReport",          "-",  "-",     "rw",  "-",   A,             [],             [],        "-"],
+  ["AuditVerify",        "-",  "-",     "rw",  "-",   A,             [],             [],        "-"],
+  ["AuditDrain",         "-",  "-",     "rw",  "-",   [],            A,              [],        "-"],
   ["RealtimeAuthorizer", "-",  "-",     "-",   "-",   [],            [],             [],        "-"],
   ["RealtimeConnect",    "r",  "-",     "-",   "rw",  [],            [],             [],        "-"],
   ["RealtimeDisconnect", "-",  "-",     "-",   "rw",  [],            [],             [],        "-"],
@@ -152,7 +155,7 @@ describe("least privilege", () => {
 
   it.each([
     ["Entitlements", "Sync"],
-    ["Entitlements", "Audit"],
+    ["Jwks", "Payments"],
     ["Crisis", "Payments"],
     ["Devices", "Payments"],
     ["Handoff", "Payments"],

@@ -119,6 +119,7 @@ const LANES: [lane: string, batchSize: number, maxReceiveCount: number, visibili
   ["Standard",     5,     5,        60,         20,          "SyncWorker"],
   ["Background",   10,    5,        120,        10,          "SyncWorker"],
   ["Webhooks",     10,    8,        60,         10,          "WebhookWorker"],
+  ["Audit",        10,    120,      60,         5,           "AuditDrain"],
 ];
 
 const lanes = LANES.map(([lane, batchSize, maxReceiveCount, visibility, maxConcurrency, consumer]) => ({
@@ -194,11 +195,13 @@ describe("lanes", () => {
     synth.templates.queues.resourceCountIs("AWS::Lambda::EventSourceMapping", LANES.length);
     expect(() => findFunction(synth.app, "SyncWorker")).not.toThrow();
     expect(() => findFunction(synth.app, "WebhookWorker")).not.toThrow();
+    expect(() => findFunction(synth.app, "AuditDrain")).not.toThrow();
   });
 
   it.each([
     ["SyncWorker", 50 + 20 + 10],
     ["WebhookWorker", 10],
+    ["AuditDrain", 5],
   ])("reserves for %s the sum of its lanes' maximum concurrency (%i), so API traffic cannot throttle it", (consumer, reserved) => {
     // Prepare
     const fn = findFunction(synth.app, consumer);
@@ -227,6 +230,8 @@ const LANE_ALARMS: [lane: string, dlqThreshold: number, backlogThreshold: number
   ["Standard",   1, 1_000],
   ["Background", 1, 10_000],
   ["Webhooks",   1, 500],
+  // Any kept audit entry waiting is worth hearing about: the trail is behind.
+  ["Audit",      1, 1],
 ];
 
 /** The `route` dimension values crisis telemetry writes (its `CrisisRoute`). */
@@ -375,7 +380,7 @@ describe("alarms", () => {
     expect(alarms[0]).toMatchObject({ Period: 60, EvaluationPeriods: 1, Threshold: 1, ComparisonOperator: "GreaterThanOrEqualToThreshold", Statistic: "Sum" });
   });
 
-  it.each(["SyncWorker", "WebhookWorker"])("sustained throttling of the %s lane consumer raises an alarm", (consumer) => {
+  it.each(["SyncWorker", "WebhookWorker", "AuditDrain"])("sustained throttling of the %s lane consumer raises an alarm", (consumer) => {
     // Act
     const alarms = functionAlarms("Throttles", consumer);
 
@@ -404,9 +409,9 @@ describe("alarms", () => {
     const alarms = alarmOn({});
 
     // Assess
-    // Two per lane, three for the crisis path, three for the audit trail, one per lane consumer,
-    // one per table and per index.
-    expect(alarms).toHaveLength(LANE_ALARMS.length * 2 + 3 + 3 + 2 + WRITE_THROTTLE_ALARMS.length);
+    // Two per lane, three for the crisis path, three for the audit trail, one per lane consumer
+    // (SyncWorker, WebhookWorker, AuditDrain), one per table and per index.
+    expect(alarms).toHaveLength(LANE_ALARMS.length * 2 + 3 + 3 + 3 + WRITE_THROTTLE_ALARMS.length);
     for (const alarm of alarms) {
       expect(alarm.AlarmActions).toEqual([{ Ref: topicId }]);
       expect(alarm.OKActions).toEqual([{ Ref: topicId }]);

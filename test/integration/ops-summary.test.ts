@@ -97,7 +97,7 @@ describe("the ops summary reads", () => {
 
     // Assess
     expect(window.minutes).toBe(24 * 60);
-    expect(lanes.map((l) => l.lane)).toEqual(["Realtime", "Standard", "Background", "Webhooks"]);
+    expect(lanes.map((l) => l.lane)).toEqual(["Realtime", "Standard", "Background", "Webhooks", "Audit"]);
     for (const lane of lanes) expect(lane.dlq).toMatchObject({ visible: expect.any(Number), inFlight: expect.any(Number) });
   });
 });

@@ -108,6 +108,18 @@ export const LANES = {
     maxBatchingWindowSeconds: 0, maxConcurrency: 10, visibilityTimeoutSeconds: 60,
     maxReceiveCount: 8, dlqAlarmThreshold: 1, depthAlarmThreshold: 500,
   },
+  /**
+   * Audit entries kept while the Audit table was down (SPEC.md §5), one message group per
+   * chain; the drain appends them once the table is back. Its receives fail for as long as the
+   * outage lasts, so a message may be received many times (about two hours at one receive a
+   * minute) before it moves to the DLQ, from which the redrive job brings it back. Any backlog
+   * alarms: entries are waiting to enter the trail.
+   */
+  Audit: {
+    id: "Audit", handler: "functions/workers/audit-drain.handler", batchSize: 10,
+    maxBatchingWindowSeconds: 0, maxConcurrency: 5, visibilityTimeoutSeconds: 60,
+    maxReceiveCount: 120, dlqAlarmThreshold: 1, depthAlarmThreshold: 1,
+  },
 } as const satisfies Record<string, LaneDefinition>;
 
 export type LaneId = keyof typeof LANES;
@@ -238,22 +250,26 @@ export interface FunctionDefinition {
 const API_SECRETS: SecretName[] = ["PSEUDONYM_SECRET"];
 const KEY_PARAMS: ParameterName[] = ["KMS_KEY_ARN"];
 
-/** Every function and what it may touch. Lane consumers and jobs are listed here too. */
+/**
+ * Every function and what it may touch. Lane consumers and jobs are listed here too. A function
+ * that appends audit entries (Audit table `readwrite`) sends to the `Audit` lane: that is where
+ * its entries wait while the table is down. Only the drain (`AuditDrain`) consumes it.
+ */
 export const FUNCTIONS = {
   Health: {
     id: "Health", handler: "functions/http/health.handler",
     tables: { Sync: "read", Payments: "read", Audit: "read", Connections: "read" }, sendsTo: [], payloadKey: ["describe"],
-    inspects: ["Realtime", "Standard", "Background", "Webhooks"],
+    inspects: ["Realtime", "Standard", "Background", "Webhooks", "Audit"],
     secrets: [], parameters: KEY_PARAMS, timeoutSeconds: 5, memoryMb: 256,
   },
   StripeWebhook: {
     id: "StripeWebhook", handler: "functions/http/stripe-webhook.handler",
-    tables: { Payments: "readwrite", Audit: "readwrite" }, sendsTo: ["Webhooks"],
+    tables: { Payments: "readwrite", Audit: "readwrite" }, sendsTo: ["Webhooks", "Audit"],
     secrets: ["STRIPE_WEBHOOK_SECRET", "PSEUDONYM_SECRET"], parameters: [], timeoutSeconds: 10, memoryMb: 512,
   },
   Entitlements: {
     id: "Entitlements", handler: "functions/http/entitlements.handler",
-    tables: { Payments: "read" }, sendsTo: [], signingKey: "sign", secrets: API_SECRETS, parameters: ["SIGNING_KEY_ARN"],
+    tables: { Payments: "read", Audit: "readwrite" }, sendsTo: [], signingKey: "sign", secrets: API_SECRETS, parameters: ["SIGNING_KEY_ARN"],
     timeoutSeconds: 5, memoryMb: 256,
   },
   Jwks: {
@@ -263,36 +279,36 @@ export const FUNCTIONS = {
   },
   Devices: {
     id: "Devices", handler: "functions/http/devices.handler",
-    tables: { Sync: "readwrite", Audit: "readwrite" }, sendsTo: [], secrets: API_SECRETS, parameters: [],
+    tables: { Sync: "readwrite", Audit: "readwrite" }, sendsTo: ["Audit"], secrets: API_SECRETS, parameters: [],
     timeoutSeconds: 5, memoryMb: 256,
   },
   SyncPush: {
     id: "SyncPush", handler: "functions/http/sync-push.handler",
     tables: { Sync: "readwrite", Payments: "read", Audit: "readwrite", Connections: "readwrite" },
     // Crisis-class ops are applied in the request, and poke like the crisis routes.
-    sendsTo: ["Realtime", "Standard", "Background"], payloadKey: ["decrypt", "generate"], pokes: true,
+    sendsTo: ["Realtime", "Standard", "Background", "Audit"], payloadKey: ["decrypt", "generate"], pokes: true,
     secrets: API_SECRETS, parameters: KEY_PARAMS, timeoutSeconds: 10, memoryMb: 512,
   },
   SyncPull: {
     id: "SyncPull", handler: "functions/http/sync-pull.handler",
-    tables: { Sync: "readwrite", Payments: "read" }, sendsTo: [], payloadKey: ["decrypt"],
+    tables: { Sync: "readwrite", Payments: "read", Audit: "readwrite" }, sendsTo: [], payloadKey: ["decrypt"],
     secrets: API_SECRETS, parameters: KEY_PARAMS, timeoutSeconds: 10, memoryMb: 512,
   },
   Conflicts: {
     id: "Conflicts", handler: "functions/http/conflicts.handler",
-    tables: { Sync: "readwrite", Payments: "read", Audit: "readwrite" }, sendsTo: [], payloadKey: ["decrypt", "generate"],
+    tables: { Sync: "readwrite", Payments: "read", Audit: "readwrite" }, sendsTo: ["Audit"], payloadKey: ["decrypt", "generate"],
     secrets: API_SECRETS, parameters: KEY_PARAMS, timeoutSeconds: 10, memoryMb: 512,
   },
   Handoff: {
     id: "Handoff", handler: "functions/http/handoff.handler",
-    tables: { Sync: "readwrite", Audit: "readwrite", Connections: "readwrite" }, sendsTo: [], payloadKey: ["generate"], pokes: true,
+    tables: { Sync: "readwrite", Audit: "readwrite", Connections: "readwrite" }, sendsTo: ["Audit"], payloadKey: ["generate"], pokes: true,
     secrets: API_SECRETS, parameters: KEY_PARAMS, timeoutSeconds: 10, memoryMb: 512,
   },
   Crisis: {
     id: "Crisis", handler: "functions/crisis.handler",
     tables: { Sync: "readwrite", Audit: "readwrite", Connections: "readwrite" }, payloadKey: ["decrypt", "generate"], pokes: true,
     // Only for crisis writes storage refused (degraded mode): the sync worker applies them once it is back.
-    sendsTo: ["Realtime"],
+    sendsTo: ["Realtime", "Audit"],
     secrets: API_SECRETS, parameters: KEY_PARAMS, timeoutSeconds: 5, memoryMb: 1024,
   },
   /** The operators' admin routes (`/admin/*`, ops token): the crisis directory. No user data, no key. */
@@ -303,44 +319,49 @@ export const FUNCTIONS = {
   },
   SyncWorker: {
     id: "SyncWorker", handler: SYNC_WORKER,
-    tables: { Sync: "readwrite", Payments: "read", Audit: "readwrite", Connections: "readwrite" }, sendsTo: [], payloadKey: ["decrypt", "generate"], pokes: true,
+    tables: { Sync: "readwrite", Payments: "read", Audit: "readwrite", Connections: "readwrite" }, sendsTo: ["Audit"], payloadKey: ["decrypt", "generate"], pokes: true,
     secrets: [], parameters: KEY_PARAMS, timeoutSeconds: 30, memoryMb: 512,
   },
   WebhookWorker: {
     id: "WebhookWorker", handler: LANES.Webhooks.handler,
-    tables: { Payments: "readwrite", Sync: "readwrite", Audit: "readwrite", Connections: "readwrite" }, sendsTo: [], payloadKey: ["generate"], pokes: true,
+    tables: { Payments: "readwrite", Sync: "readwrite", Audit: "readwrite", Connections: "readwrite" }, sendsTo: ["Audit"], payloadKey: ["generate"], pokes: true,
     secrets: [], parameters: ["KMS_KEY_ARN", "PRICE_TIERS"], timeoutSeconds: 30, memoryMb: 512,
   },
   GraceExpiry: {
     id: "GraceExpiry", handler: JOBS.GraceExpiry.handler,
-    tables: { Payments: "readwrite", Sync: "readwrite", Audit: "readwrite", Connections: "readwrite" }, sendsTo: [], payloadKey: ["generate"], pokes: true,
+    tables: { Payments: "readwrite", Sync: "readwrite", Audit: "readwrite", Connections: "readwrite" }, sendsTo: ["Audit"], payloadKey: ["generate"], pokes: true,
     secrets: [], parameters: KEY_PARAMS, timeoutSeconds: 900, memoryMb: 512,
   },
   RetentionPurge: {
     id: "RetentionPurge", handler: JOBS.RetentionPurge.handler,
-    tables: { Sync: "readwrite", Payments: "read", Audit: "readwrite" }, sendsTo: [],
+    tables: { Sync: "readwrite", Payments: "read", Audit: "readwrite" }, sendsTo: ["Audit"],
     secrets: [], parameters: [], timeoutSeconds: 900, memoryMb: 512,
   },
   DlqRedrive: {
     id: "DlqRedrive", handler: JOBS.DlqRedrive.handler,
-    tables: { Audit: "readwrite" }, sendsTo: ["Realtime", "Standard", "Background", "Webhooks"],
-    redrives: ["Realtime", "Standard", "Background", "Webhooks"],
+    tables: { Audit: "readwrite" }, sendsTo: ["Realtime", "Standard", "Background", "Webhooks", "Audit"],
+    redrives: ["Realtime", "Standard", "Background", "Webhooks", "Audit"],
     secrets: [], parameters: [], timeoutSeconds: 900, memoryMb: 256,
   },
   UsageAggregation: {
     id: "UsageAggregation", handler: JOBS.UsageAggregation.handler,
-    tables: { Sync: "read", Audit: "readwrite" }, sendsTo: [], secrets: [], parameters: [],
+    tables: { Sync: "read", Audit: "readwrite" }, sendsTo: ["Audit"], secrets: [], parameters: [],
     timeoutSeconds: 900, memoryMb: 512,
   },
   SloReport: {
     id: "SloReport", handler: JOBS.SloReport.handler,
-    tables: { Audit: "readwrite" }, sendsTo: [], secrets: [], parameters: [],
+    tables: { Audit: "readwrite" }, sendsTo: ["Audit"], secrets: [], parameters: [],
     timeoutSeconds: 900, memoryMb: 512,
   },
   AuditVerify: {
     id: "AuditVerify", handler: JOBS.AuditVerify.handler,
-    tables: { Audit: "readwrite" }, sendsTo: [], secrets: [], parameters: [],
+    tables: { Audit: "readwrite" }, sendsTo: ["Audit"], secrets: [], parameters: [],
     timeoutSeconds: 900, memoryMb: 512,
+  },
+  AuditDrain: {
+    id: "AuditDrain", handler: LANES.Audit.handler,
+    // Appends only: it never sends to its own lane (a failed drain returns the message instead).
+    tables: { Audit: "readwrite" }, sendsTo: [], secrets: [], parameters: [], timeoutSeconds: 30, memoryMb: 256,
   },
   RealtimeAuthorizer: {
     id: "RealtimeAuthorizer", handler: "functions/realtime/authorizer.handler",
@@ -386,7 +407,7 @@ export const POKING_FUNCTIONS = (Object.values(FUNCTIONS) as FunctionDefinition[
 
 /** Lane consumers and jobs by function id, so stacks and the local runtime agree. */
 export const LANE_CONSUMER: Record<LaneId, FunctionId> = {
-  Realtime: "SyncWorker", Standard: "SyncWorker", Background: "SyncWorker", Webhooks: "WebhookWorker",
+  Realtime: "SyncWorker", Standard: "SyncWorker", Background: "SyncWorker", Webhooks: "WebhookWorker", Audit: "AuditDrain",
 };
 
 /**

@@ -8,7 +8,7 @@
  * @example
  * const page = await wiring.pullService().pull({ userKey, deviceId, cursor, limit, acceptsGzip, now });
  */
-import { signingKmsClient } from "./base/clients.js";
+import { auditKeeperSqsClient, signingKmsClient } from "./base/clients.js";
 import { config } from "./base/config.js";
 import { CrisisService } from "./crisis/crisis-service.js";
 import { CrisisTelemetry, measuredCrisisOps } from "./crisis/crisis-telemetry.js";
@@ -24,6 +24,7 @@ import { WebhookIntake } from "./payments/webhook-intake.js";
 import { WebhookMessageSchema } from "./payments/webhook-message.js";
 import { WebhookProcessor } from "./payments/webhook-processor.js";
 import { AuditLog } from "./store/audit-log.js";
+import { AuditQueue } from "./store/audit-queue.js";
 import { ReadAudit } from "./store/read-audit.js";
 import { ChangeFeed } from "./store/change-feed.js";
 import { CachedCrisisDirectory, CrisisDirectoryRepository } from "./store/crisis-directory.js";
@@ -62,7 +63,9 @@ const entities = once(() => new EntityRepository(config.table("Sync")));
 const limits = once(() => new UsageLimits(config.table("Sync")));
 const tiers = once(() => new TierReader(config.table("Payments")));
 const lanes = once(() => new LanePublisher((lane) => config.queue(lane)));
-const audit = once(() => new AuditLog(config.table("Audit")));
+// The queue URL is read only when an entry must be kept: a function not bound to it logs the entry instead.
+const auditQueue = once(() => new AuditQueue(() => config.queue("Audit"), auditKeeperSqsClient));
+const audit = once(() => new AuditLog(config.table("Audit"), { keeper: auditQueue() }));
 const readAudit = once(() => new ReadAudit(audit()));
 const paymentState = once(() => new PaymentStateRepository(config.table("Payments")));
 const customerLinks = once(() => new CustomerLinks(config.table("Payments"), (value) => WebhookMessageSchema.parse(value)));

@@ -15,6 +15,7 @@
 import type { Device, DeviceRegistrationRequest } from "./api/account.js";
 import type { CrisisDirectoryVersion, RegionCode } from "./api/crisis-directory.js";
 import type { AuditRecord } from "./audit/chain.js";
+import type { KeptEntry } from "./audit/kept.js";
 import type { LimitExceededError } from "./errors.js";
 import type { Check } from "./sync/limits.js";
 import type { EntityPosition } from "./sync/cursor.js";
@@ -347,6 +348,14 @@ export interface ConnectionStore {
 
 export interface AuditSink {
   append(entry: AuditRecord): Promise<void>;
+}
+
+/**
+ * Where an audit entry waits while its chain's storage is down (the `Audit` queue): durable,
+ * in order per `chain` (one message group each), deduplicated by the entry's id.
+ */
+export interface AuditKeeper {
+  keep(entry: KeptEntry, chain: string): Promise<void>;
 }
 
 /** What a payload's encryption binds it to: one record of one user, not just any of their payloads. */

@@ -44,6 +44,18 @@ export function signingKmsClient(): KMSClient {
   return signingKms;
 }
 
+let keeperSqs: SQSClient | undefined;
+
+/**
+ * The SQS client that keeps audit entries while the Audit table is down: it gives up fast
+ * (connect 250 ms, answer 1 s, two tries), because the caller — a crisis call among them —
+ * waits for it, and must not wait for a second outage on top of the first.
+ */
+export function auditKeeperSqsClient(): SQSClient {
+  keeperSqs ??= tracer.captureAWSv3Client(new SQSClient({ maxAttempts: 2, requestHandler: { connectionTimeout: 250, requestTimeout: 1_000 } }));
+  return keeperSqs;
+}
+
 let management: { endpoint: string; client: ApiGatewayManagementApiClient } | undefined;
 
 /**

@@ -174,6 +174,9 @@ export const AUDIT_ENTRY_PREFIX = "E#";
 export const auditEntrySortKey = (seq: number): string => `${AUDIT_ENTRY_PREFIX}${padded(seq, AUDIT_SEQ_DIGITS)}`;
 export const auditEntryKey = (chain: string, seq: number): TableKey => ({ pk: auditChainPartition(chain), sk: auditEntrySortKey(seq) });
 
+/** A kept entry appended late (by its kept id): written with the entry, so a redelivery is not appended twice. */
+export const auditKeptKey = (keptId: string): TableKey => ({ pk: `AUDIT_KEPT#${keptId}`, sk: "APPENDED" });
+
 /** A sealed day's digest (`sk` = the day), and the head of each of its chains. */
 export const AUDIT_SEALS_PARTITION = "AUDIT_SEALS";
 export const auditSealKey = (day: string): TableKey => ({ pk: AUDIT_SEALS_PARTITION, sk: day });

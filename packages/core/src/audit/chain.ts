@@ -44,6 +44,13 @@ export type AuditRecord = z.infer<typeof auditRecordSchema>;
 export interface AuditEntry extends AuditRecord {
   /** ISO 8601 time of the append. */
   time: string;
+  /**
+   * Set on an entry kept while storage was down and appended by the drain (`kept.ts`): `time`
+   * is then when it was appended, `occurredAt` when it happened, and `keptId` its stable id.
+   */
+  late?: true;
+  occurredAt?: string;
+  keptId?: string;
   /** Which chain (shard) the entry belongs to; hashed, so an entry cannot be moved. */
   chain: string;
   seq: number;
@@ -63,7 +70,9 @@ export const EMPTY_HEAD: ChainHead = { seq: 0, hash: GENESIS_HASH };
 
 // Fields added later go anywhere in this list: an absent field is left out of the canonical
 // form, so the hashes of entries written before a field existed do not change.
-const HASHED_FIELDS = ["action", "actor", "bytes", "chain", "count", "deviceKey", "entityType", "latencyMs", "outcome", "prevHash", "priority", "seq", "time", "userKey", "version"] as const;
+const HASHED_FIELDS = [
+  "action", "actor", "bytes", "chain", "count", "deviceKey", "entityType", "keptId", "late", "latencyMs", "occurredAt", "outcome", "prevHash", "priority", "seq", "time", "userKey", "version",
+] as const;
 
 /** JSON with keys in a fixed order and absent fields left out: one byte string per entry. */
 export function canonicalize(entry: UnsealedEntry): string {
@@ -78,7 +87,7 @@ export function entryHash(entry: UnsealedEntry): string {
 }
 
 /** Places a record after `head` in `chain`. */
-export function sealEntry(record: AuditRecord & { time: string }, place: { chain: string; head: ChainHead }): AuditEntry {
+export function sealEntry(record: AuditRecord & Pick<AuditEntry, "time" | "late" | "occurredAt" | "keptId">, place: { chain: string; head: ChainHead }): AuditEntry {
   const unsealed: UnsealedEntry = { ...record, chain: place.chain, seq: place.head.seq + 1, prevHash: place.head.hash };
   return { ...unsealed, hash: entryHash(unsealed) };
 }

@@ -68,6 +68,11 @@ export function formatComplianceReport(report: ComplianceReport): string {
     "",
     `entries by action (${summary.entries} in period):`,
     ...Object.entries(summary.countsByAction).map(([action, count]) => `  ${action.padEnd(32)} ${count}`),
+    "",
+    // Counted with the rest above; listed here because they entered the trail after the fact.
+    `late entries (kept while storage was down, appended later): ${summary.late.entries}`,
+    ...Object.entries(summary.late.byDay).flatMap(([day, actions]) =>
+      Object.entries(actions).map(([action, count]) => `  ${day}  ${action.padEnd(32)} ${count}`)),
   ];
   return lines.join("\n");
 }

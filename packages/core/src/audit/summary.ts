@@ -2,7 +2,8 @@ import type { AuditEntry } from "./chain.js";
 
 /**
  * What the compliance report says about a set of audit entries, pure: crisis latency
- * percentiles, crisis SLO breaches and counts by action.
+ * percentiles, crisis SLO breaches, counts by action, and the entries appended late (kept
+ * while storage was down) by the day they happened and action.
  *
  * @example
  * const summary = summariseAudit(entries, { crisisTargetMs: 200 });
@@ -27,8 +28,16 @@ export interface SloBreach {
   entry: string;
 }
 
+/** Entries that were kept during an outage and appended late (`late: true`). */
+export interface LateEntries {
+  entries: number;
+  /** Day they happened (`occurredAt`) → action → count. */
+  byDay: Record<string, Record<string, number>>;
+}
+
 export interface AuditSummary {
   entries: number;
+  late: LateEntries;
   countsByAction: Record<string, number>;
   crisisLatency: LatencyPercentiles;
   crisisLatencyByAction: Record<string, LatencyPercentiles>;
@@ -66,8 +75,15 @@ export function summariseAudit(entries: readonly AuditEntry[], options: { crisis
   const latencies: number[] = [];
   const byAction = new Map<string, number[]>();
   const sloBreaches: SloBreach[] = [];
+  const late: LateEntries = { entries: 0, byDay: {} };
   for (const entry of entries) {
     countsByAction[entry.action] = (countsByAction[entry.action] ?? 0) + 1;
+    if (entry.late === true) {
+      const day = (entry.occurredAt ?? entry.time).slice(0, 10);
+      const actions = (late.byDay[day] ??= {});
+      actions[entry.action] = (actions[entry.action] ?? 0) + 1;
+      late.entries += 1;
+    }
     if (!isCrisisCall(entry)) continue;
     latencies.push(entry.latencyMs);
     const values = byAction.get(entry.action) ?? [];
@@ -80,9 +96,15 @@ export function summariseAudit(entries: readonly AuditEntry[], options: { crisis
   sloBreaches.sort((a, b) => a.time.localeCompare(b.time));
   return {
     entries: entries.length,
+    late: { entries: late.entries, byDay: sortedDays(late.byDay) },
     countsByAction: Object.fromEntries(Object.entries(countsByAction).sort(([a], [b]) => a.localeCompare(b))),
     crisisLatency: percentiles(latencies),
     crisisLatencyByAction: Object.fromEntries([...byAction].sort(([a], [b]) => a.localeCompare(b)).map(([action, values]) => [action, percentiles(values)])),
     sloBreaches,
   };
+}
+
+function sortedDays(byDay: Record<string, Record<string, number>>): Record<string, Record<string, number>> {
+  return Object.fromEntries(Object.entries(byDay).sort(([a], [b]) => a.localeCompare(b))
+    .map(([day, actions]) => [day, Object.fromEntries(Object.entries(actions).sort(([a], [b]) => a.localeCompare(b)))]));
 }
