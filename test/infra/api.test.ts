@@ -138,8 +138,8 @@ function handlers() {
 }
 
 describe("functions", () => {
-  it("bundles one Lambda per function of the app (22)", () => {
-    expect(handlers()).toHaveLength(22);
+  it("bundles one Lambda per function of the app (23)", () => {
+    expect(handlers()).toHaveLength(23);
   });
 
   it("runs every Lambda in every stack on nodejs22.x", () => {

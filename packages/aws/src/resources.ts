@@ -269,7 +269,7 @@ export const FUNCTIONS = {
   },
   Entitlements: {
     id: "Entitlements", handler: "functions/http/entitlements.handler",
-    tables: { Payments: "read", Audit: "readwrite" }, sendsTo: [], signingKey: "sign", secrets: API_SECRETS, parameters: ["SIGNING_KEY_ARN"],
+    tables: { Payments: "read", Audit: "readwrite" }, sendsTo: ["Audit"], signingKey: "sign", secrets: API_SECRETS, parameters: ["SIGNING_KEY_ARN"],
     timeoutSeconds: 5, memoryMb: 256,
   },
   Jwks: {
@@ -291,7 +291,7 @@ export const FUNCTIONS = {
   },
   SyncPull: {
     id: "SyncPull", handler: "functions/http/sync-pull.handler",
-    tables: { Sync: "readwrite", Payments: "read", Audit: "readwrite" }, sendsTo: [], payloadKey: ["decrypt"],
+    tables: { Sync: "readwrite", Payments: "read", Audit: "readwrite" }, sendsTo: ["Audit"], payloadKey: ["decrypt"],
     secrets: API_SECRETS, parameters: KEY_PARAMS, timeoutSeconds: 10, memoryMb: 512,
   },
   Conflicts: {
@@ -314,7 +314,7 @@ export const FUNCTIONS = {
   /** The operators' admin routes (`/admin/*`, ops token): the crisis directory. No user data, no key. */
   Admin: {
     id: "Admin", handler: "functions/http/admin.handler",
-    tables: { Sync: "readwrite", Audit: "readwrite" }, sendsTo: [], secrets: ["OPS_ADMIN_TOKEN"], parameters: [],
+    tables: { Sync: "readwrite", Audit: "readwrite" }, sendsTo: ["Audit"], secrets: ["OPS_ADMIN_TOKEN"], parameters: [],
     timeoutSeconds: 10, memoryMb: 256,
   },
   SyncWorker: {
