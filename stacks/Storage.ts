@@ -10,7 +10,7 @@ import {
   type SecretName,
   type TableId,
 } from "@paysync/aws/resources";
-import { payloadKeyPolicy, secretsKeyPolicy } from "./key-policies.js";
+import { payloadKeyPolicy, secretsKeyPolicy, signingKeyPolicy } from "./key-policies.js";
 import { isEphemeralStage, secretsKeyAlias } from "./stage.js";
 
 /**
@@ -47,6 +47,7 @@ export function Storage({ stack, app }: StackContext) {
     keySpec: kms.KeySpec[SIGNING_KEY.keySpec],
     keyUsage: kms.KeyUsage[SIGNING_KEY.keyUsage],
     alias: `${app.stage}-${app.name}-entitlement-signing`,
+    policy: signingKeyPolicy(stack, app),
   });
 
   const tables = Object.fromEntries(

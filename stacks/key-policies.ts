@@ -77,6 +77,25 @@ export function payloadKeyPolicy(scope: IConstruct, stage: StageName): iam.Polic
   return new iam.PolicyDocument({ statements });
 }
 
+/**
+ * The entitlement signing key's policy. With CDK's default (the account `kms:*`), any role of the
+ * account allowed `kms:Sign` on `*` could sign entitlements that grant premium. Here the account
+ * administers without signing; `kms:Sign` is admitted only for the roles of the functions whose
+ * `signingKey` is `sign`, and `kms:GetPublicKey` (public anyway) for those whose is `public_key`.
+ */
+export function signingKeyPolicy(scope: IConstruct, stage: StageName): iam.PolicyDocument {
+  const stack = Stack.of(scope);
+  const account = new iam.AccountRootPrincipal();
+  const roles = (use: FunctionDefinition["signingKey"]) => ({ ArnEquals: { "aws:PrincipalArn": roleArnsOf(stack, stage, (fn) => fn.signingKey === use) } });
+  return new iam.PolicyDocument({
+    statements: [
+      new iam.PolicyStatement({ sid: "AdministerWithoutSigning", principals: [account], actions: KEY_ADMIN_ACTIONS, resources: ["*"] }),
+      new iam.PolicyStatement({ sid: "EntitlementsSign", principals: [account], actions: ["kms:Sign"], resources: ["*"], conditions: roles("sign") }),
+      new iam.PolicyStatement({ sid: "JwksPublishesThePublicKey", principals: [account], actions: ["kms:GetPublicKey"], resources: ["*"], conditions: roles("public_key") }),
+    ],
+  });
+}
+
 /** The function role's side of the same grants: what its FUNCTIONS entry says, with the context. */
 export function grantPayloadKey(role: iam.IRole, key: kms.IKey, uses: readonly PayloadKeyUse[]): void {
   const actions = uses.filter((use) => use !== "describe").map((use) => USE_ACTION[use]);

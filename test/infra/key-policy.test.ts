@@ -334,3 +334,45 @@ describe("the secrets key's policy", () => {
     expect(without.map((fn) => fn.id)).toEqual([]);
   });
 });
+
+/** Who may use the entitlement signing key, written out by hand. */
+const SIGNERS = ["Entitlements"];
+const PUBLISHERS = ["Jwks"];
+
+describe("the entitlement signing key's policy", () => {
+  let signingPolicy: KeyPolicyStatement[];
+  beforeAll(() => {
+    const keys = synth.templates.storage.findResources("AWS::KMS::Key", { Properties: { KeyUsage: "SIGN_VERIFY" } });
+    const [keyId] = Object.keys(keys);
+    if (!keyId) throw new Error("no SIGN_VERIFY key in the Storage stack");
+    signingPolicy = keyPolicyOf(keyId);
+  });
+
+  it.each([
+    ["the account root (an administrator)", ROOT],
+    ["a role of the account outside the stack (CI, a power user)", `arn:aws:iam::${ACCOUNT}:role/ci-power-user`],
+    ["a role named like the entitlements function of another stage", `arn:aws:iam::${ACCOUNT}:role/prod-paysync-us-east-1-Entitlements`],
+  ])("%s cannot sign entitlements", (_who, principalArn) => {
+    // Assess
+    expect(allows({ principalArn, action: "kms:Sign" }, signingPolicy)).toBe(false);
+  });
+
+  it("only the functions that sign may sign; the one that publishes reads the public key", () => {
+    // Act
+    const signers = functionsOfApp().filter((fn) => allows({ principalArn: roleArnOf(fn), action: "kms:Sign" }, signingPolicy)).map((fn) => fn.id);
+    const publishers = functionsOfApp().filter((fn) => PUBLISHERS.includes(fn.id)).map((fn) => allows({ principalArn: roleArnOf(fn), action: "kms:GetPublicKey" }, signingPolicy));
+
+    // Assess
+    expect(signers.sort()).toEqual(SIGNERS);
+    // The public key is public (the JWKS serves it): administrators may read it too (kms:Get*).
+    expect(publishers).toEqual([true]);
+  });
+
+  it("administrators can still manage the key", () => {
+    // Act
+    const refused = MANAGE_ACTIONS.filter((action) => !allows({ principalArn: ROOT, action }, signingPolicy));
+
+    // Assess
+    expect(refused).toEqual([]);
+  });
+});
