@@ -1,5 +1,7 @@
 import { DeviceIdHeadersSchema, SyncPullQuerySchema } from "@paysync/core/api";
-import { callerId, header, httpHandler, parseValue } from "@paysync/aws/base/http";
+import { callerId, header, httpHandler, json, parseValue, routeTable, type RouteHandler } from "@paysync/aws/base/http";
+import { usageReport } from "@paysync/core/sync/limits";
+import { policyFor } from "@paysync/core/tiers";
 import { deviceKeyFor, userKeyFor } from "@paysync/aws/crypto/pseudonyms";
 import { wiring } from "@paysync/aws/wiring";
 
@@ -16,7 +18,7 @@ function acceptsGzip(value: string | undefined): boolean {
  * `GET /v1/sync/pull?cursor=&limit=` (header `X-Device-Id`): the changes for this device
  * after the cursor, gzip-compressed at the tier's level when the client accepts gzip.
  */
-export const handler = httpHandler(async (event) => {
+const pull: RouteHandler = async (event) => {
   const userKey = userKeyFor(callerId(event));
   const { "x-device-id": deviceId } = parseValue(event.headers ?? {}, DeviceIdHeadersSchema, "headers");
   const { cursor, limit } = parseValue(event.queryStringParameters ?? {}, SyncPullQuerySchema, "query");
@@ -29,4 +31,14 @@ export const handler = httpHandler(async (event) => {
   const headers: Record<string, string> = { "content-type": "application/json", "cache-control": "no-store", vary: "accept-encoding" };
   if (!page.gzipped) return { statusCode: 200, headers, body: page.body.toString("utf8") };
   return { statusCode: 200, headers: { ...headers, "content-encoding": "gzip" }, body: page.body.toString("base64"), isBase64Encoded: true };
-});
+};
+
+/** `GET /v1/me/usage`: served here because this function already reads the tier and the limits. */
+const usage: RouteHandler = async (event) => {
+  const userKey = userKeyFor(callerId(event));
+  const now = new Date();
+  const [tier, stored] = await Promise.all([wiring.tiers().effectiveTier(userKey), wiring.limits().storedUsage(userKey, now)]);
+  return json(200, usageReport(policyFor(tier), stored, now.getTime()), { "cache-control": "private, no-store" });
+};
+
+export const handler = httpHandler(routeTable<"SyncPull">({ "GET /v1/sync/pull": pull, "GET /v1/me/usage": usage }));

@@ -23,6 +23,7 @@ interface Call { method: string; path: string; body?: unknown; headers?: Record<
 /** One well-formed request per authenticated route (the route table of resources.ts). */
 const SAMPLES: Record<string, Call> = {
   "GET /v1/me/entitlements": { method: "GET", path: "/v1/me/entitlements" },
+  "GET /v1/me/usage": { method: "GET", path: "/v1/me/usage" },
   "POST /v1/devices": { method: "POST", path: "/v1/devices", body: { deviceId: B.phone, platform: "ios" } },
   "GET /v1/devices": { method: "GET", path: "/v1/devices" },
   "DELETE /v1/devices/{deviceId}": { method: "DELETE", path: `/v1/devices/${B.phone}` },
@@ -217,6 +218,7 @@ describe("another user's devices, conflicts, sessions and crisis data", () => {
 
   it.each<[string, string]>([
     ["GET /v1/devices", "/v1/devices"], ["GET /v1/sync/conflicts", "/v1/sync/conflicts"], ["GET /v1/crisis/resources", "/v1/crisis/resources"], ["GET /v1/me/entitlements", "/v1/me/entitlements"],
+    ["GET /v1/me/usage", "/v1/me/usage"],
   ])("%s shows the caller's own data only", async (route, path) => {
     if (notBuilt.has(route)) return;
     // Act

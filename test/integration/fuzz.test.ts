@@ -75,6 +75,7 @@ const CASES: RouteCase[] = [
   { route: "GET /health", path: () => "/health" },
   { route: "POST /webhooks/stripe", path: () => "/webhooks/stripe" }, // its own describe below
   { route: "GET /v1/me/entitlements", path: () => "/v1/me/entitlements" },
+  { route: "GET /v1/me/usage", path: () => "/v1/me/usage" },
   { route: "GET /.well-known/jwks.json", path: () => "/.well-known/jwks.json" },
   {
     route: "POST /v1/devices", path: () => "/v1/devices",

@@ -3,7 +3,7 @@ import { GetCommand, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import type { PendingReservation, SessionUse, StoreWrite, UsageLimitsStore } from "@paysync/core/ports";
 import {
   ACTIVE_SESSION_CEILING, dailyDataExceeded, offlineQueueExceeded, sessionCeilingExceeded, takeBandwidth, utcDayKey,
-  type Check, type TokenBucketState,
+  type Check, type StoredUsage, type TokenBucketState,
 } from "@paysync/core/sync";
 import type { TierPolicy } from "@paysync/core/tiers";
 import { documentClient } from "../base/clients.js";
@@ -124,6 +124,17 @@ export class UsageLimits implements UsageLimitsStore {
         throw error instanceof ConditionalCheckFailedException ? new BucketMoved("the bandwidth bucket moved", { cause: error }) : error;
       }
     });
+  }
+
+  /** Today's counted bytes, the pending ops and the bandwidth bucket, as stored (`GET /v1/me/usage`). */
+  async storedUsage(userKey: string, now: Date): Promise<StoredUsage> {
+    const [dailyBytes, pendingOps, bucket] = await Promise.all([
+      this.dailyUsage(userKey, now),
+      this.pendingCount(userKey),
+      documentClient().send(new GetCommand({ TableName: this.table, Key: bandwidthKey(userKey), ConsistentRead: true })).then(({ Item }) =>
+        (Item ? { tokens: Item.tokens as number, updatedAtMs: Item.updatedAtMs as number } : undefined)),
+    ]);
+    return { dailyBytes, pendingOps, bucket };
   }
 
   async pendingCount(userKey: string): Promise<number> {

@@ -101,3 +101,26 @@ export type Device = z.infer<typeof DeviceSchema>;
 
 export const DeviceListResponseSchema = z.object({ devices: z.array(DeviceSchema) });
 export type DeviceListResponse = z.infer<typeof DeviceListResponseSchema>;
+
+const ByteCountSchema = z.number().int().nonnegative();
+
+/**
+ * `GET /v1/me/usage` (SPEC §3.3): today's use against the plan's limits, so an app can say "80 %
+ * of today's sync data used" before a 429 does. `null` limits are unlimited. Priority >= 8
+ * (crisis, active sessions) is never counted and never limited.
+ */
+export const UsageResponseSchema = z.object({
+  tier: TierSchema,
+  /** The UTC day the daily figures are of. */
+  day: z.iso.date(),
+  dailyData: z.object({ usedBytes: ByteCountSchema, limitBytes: ByteCountSchema.nullable(), resetsAt: DateTimeSchema }),
+  offlineQueue: z.object({ pendingOps: z.number().int().nonnegative(), limitOps: z.number().int().nonnegative() }),
+  bandwidth: z.object({
+    /** What a push may use now without waiting (the token bucket); `null` when unlimited. */
+    availableBytes: ByteCountSchema.nullable(),
+    capacityBytes: ByteCountSchema.nullable(),
+    bytesPerSecond: ByteCountSchema.nullable(),
+  }),
+});
+export type UsageResponse = z.infer<typeof UsageResponseSchema>;
+

@@ -41,6 +41,7 @@ export const API_ROUTES = [
   { route: "POST /webhooks/stripe", function: "StripeWebhook", summary: "Stripe webhook (raw body, Stripe-Signature header)", auth: false, responses: { 200: null }, errors: [400, 503] },
   { route: "GET /v1/me/entitlements", function: "Entitlements", summary: "Tier, status, grace period, feature flags, policy", auth: true, responses: { 200: "SignedEntitlementsResponse", 304: null }, errors: [401] },
   { route: "GET /.well-known/jwks.json", function: "Jwks", summary: "The public keys that verify signedEntitlements (JSON Web Key Set)", auth: false, responses: { 200: "JwksResponse" }, errors: [503] },
+  { route: "GET /v1/me/usage", function: "SyncPull", summary: "Today's sync data, offline queue and bandwidth use against the plan's limits", auth: true, responses: { 200: "UsageResponse" }, errors: [401] },
   { route: "POST /v1/devices", function: "Devices", summary: "Register a device (idempotent)", auth: true, body: "DeviceRegistrationRequest", responses: { 201: "Device", 200: "Device" }, errors: [400, 401, 409] },
   { route: "GET /v1/devices", function: "Devices", summary: "List the caller's devices", auth: true, responses: { 200: "DeviceListResponse" }, errors: [401] },
   { route: "DELETE /v1/devices/{deviceId}", function: "Devices", summary: "Remove a device", auth: true, responses: { 204: null }, errors: AUTH_ERRORS },

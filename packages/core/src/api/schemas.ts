@@ -9,7 +9,7 @@
  */
 import { z } from "zod";
 import {
-  DeviceListResponseSchema, DeviceRegistrationRequestSchema, DeviceSchema, EntitlementsResponseSchema,
+  DeviceListResponseSchema, DeviceRegistrationRequestSchema, DeviceSchema, EntitlementsResponseSchema, UsageResponseSchema,
   JwksResponseSchema, SignedEntitlementsResponseSchema, TierPolicySchema,
 } from "./account.js";
 import {
@@ -44,6 +44,7 @@ export const API_SCHEMAS = {
   DeviceIdHeaders: DeviceIdHeadersSchema,
   TierPolicy: TierPolicySchema,
   EntitlementsResponse: EntitlementsResponseSchema,
+  UsageResponse: UsageResponseSchema,
   SignedEntitlementsResponse: SignedEntitlementsResponseSchema,
   JwksResponse: JwksResponseSchema,
   DeviceRegistrationRequest: DeviceRegistrationRequestSchema,

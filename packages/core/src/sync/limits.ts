@@ -9,6 +9,7 @@
  */
 import { Buffer } from "node:buffer";
 import { LimitExceededError, PayloadTooLargeError } from "../errors.js";
+import type { UsageResponse } from "../api/account.js";
 import type { TierPolicy } from "../tiers.js";
 import { EXEMPT_PRIORITY } from "./entities.js";
 
@@ -59,6 +60,13 @@ export function bucketCapacity(policy: TierPolicy): number | null {
   return rate === null ? null : Math.max(rate * BURST_SECONDS, MAX_OP_PAYLOAD_BYTES);
 }
 
+/** The bucket's tokens at `nowMs` (negative while in debt): a new user's bucket starts full. */
+export function bucketTokensAt(rate: number, capacity: number, state: TokenBucketState | undefined, nowMs: number): number {
+  // A clock that goes backwards refills nothing rather than draining the bucket.
+  const elapsedMs = state === undefined ? 0 : Math.max(0, nowMs - state.updatedAtMs);
+  return state === undefined ? capacity : Math.min(capacity, state.tokens + (elapsedMs / 1000) * rate);
+}
+
 export interface BandwidthInput {
   policy: TierPolicy;
   /** Stored bucket; `undefined` for a user never charged yet (starts full). */
@@ -80,9 +88,7 @@ export function takeBandwidth(input: BandwidthInput): { result: Check; state: To
   const capacity = bucketCapacity(policy);
   if (rate === null || capacity === null || isLimitExempt(priority)) return { result: OK, state };
 
-  // A clock that goes backwards refills nothing rather than draining the bucket.
-  const elapsedMs = state === undefined ? 0 : Math.max(0, nowMs - state.updatedAtMs);
-  const tokens = state === undefined ? capacity : Math.min(capacity, state.tokens + (elapsedMs / 1000) * rate);
+  const tokens = bucketTokensAt(rate, capacity, state, nowMs);
   const needed = Math.min(bytes, capacity);
   if (tokens >= needed) {
     return { result: OK, state: { tokens: tokens - bytes, updatedAtMs: nowMs } };
@@ -128,11 +134,15 @@ export function utcDayKey(nowMs: number): string {
   return new Date(nowMs).toISOString().slice(0, 10);
 }
 
+/** When the daily allowances reset: the next 00:00 UTC. */
+export function nextUtcMidnight(nowMs: number): Date {
+  const now = new Date(nowMs);
+  return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + 1));
+}
+
 /** Whole seconds until the next UTC midnight, at least 1 (Retry-After for the daily limit). */
 export function secondsUntilNextUtcMidnight(nowMs: number): number {
-  const now = new Date(nowMs);
-  const nextMidnight = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + 1);
-  return Math.max(1, Math.ceil((nextMidnight - nowMs) / 1000));
+  return Math.max(1, Math.ceil((nextUtcMidnight(nowMs).getTime() - nowMs) / 1000));
 }
 
 /** Usage after adding `bytes` at `nowMs`, starting from zero on a new UTC day. */
@@ -216,3 +226,30 @@ export function sessionCeilingExceeded(nowMs: number): LimitExceededError {
     "This session wrote more today than any real session does; it resets at 00:00 UTC",
   );
 }
+
+export interface StoredUsage {
+  /** Today's counted push + pull bytes. */
+  dailyBytes: number;
+  pendingOps: number;
+  bucket: TokenBucketState | undefined;
+}
+
+/** Today's use against the tier's limits (`GET /v1/me/usage`), from what storage holds. */
+export function usageReport(policy: TierPolicy, stored: StoredUsage, nowMs: number): UsageResponse {
+  const rate = policy.bandwidthBytesPerSecond;
+  const capacity = bucketCapacity(policy);
+  return {
+    tier: policy.tier,
+    day: utcDayKey(nowMs),
+    dailyData: {
+      usedBytes: stored.dailyBytes,
+      limitBytes: policy.dailyDataBytes,
+      resetsAt: nextUtcMidnight(nowMs).toISOString(),
+    },
+    offlineQueue: { pendingOps: Math.max(0, stored.pendingOps), limitOps: policy.offlineQueueLimit },
+    bandwidth: rate === null || capacity === null
+      ? { availableBytes: null, capacityBytes: null, bytesPerSecond: null }
+      : { availableBytes: Math.max(0, Math.floor(bucketTokensAt(rate, capacity, stored.bucket, nowMs))), capacityBytes: capacity, bytesPerSecond: rate },
+  };
+}
+
