@@ -107,17 +107,15 @@ export class UsageLimits implements UsageLimitsStore {
   async takeBandwidth(userKey: string, policy: TierPolicy, bytes: number, now: Date): Promise<Check> {
     if (policy.bandwidthBytesPerSecond === null || bytes <= 0) return OK;
     return retrying({ ...OPTIMISTIC, retryOn: (error) => error instanceof BucketMoved, exhausted: (error) => (error as Error).cause as Error }, async () => {
-      const { Item } = await documentClient().send(new GetCommand({ TableName: this.table, Key: bandwidthKey(userKey), ConsistentRead: true }));
-      const state: TokenBucketState | undefined = Item ? { tokens: Item.tokens as number, updatedAtMs: Item.updatedAtMs as number } : undefined;
-      const rev = (Item?.rev as number | undefined) ?? 0;
+      const { state, rev } = await this.bucket(userKey);
       const taken = takeBandwidth({ policy, state, bytes, nowMs: now.getTime(), priority: 1 });
       if (!taken.result.ok || taken.state === undefined) return taken.result;
       try {
         await documentClient().send(new PutCommand({
           TableName: this.table,
-          Item: { ...bandwidthKey(userKey), ...taken.state, rev: rev + 1 },
-          ConditionExpression: Item ? "rev = :rev" : "attribute_not_exists(pk)",
-          ...(Item ? { ExpressionAttributeValues: { ":rev": rev } } : {}),
+          Item: { ...bandwidthKey(userKey), ...taken.state, rev: (rev ?? 0) + 1 },
+          ConditionExpression: rev !== undefined ? "rev = :rev" : "attribute_not_exists(pk)",
+          ...(rev !== undefined ? { ExpressionAttributeValues: { ":rev": rev } } : {}),
         }));
         return OK;
       } catch (error) {
@@ -131,10 +129,16 @@ export class UsageLimits implements UsageLimitsStore {
     const [dailyBytes, pendingOps, bucket] = await Promise.all([
       this.dailyUsage(userKey, now),
       this.pendingCount(userKey),
-      documentClient().send(new GetCommand({ TableName: this.table, Key: bandwidthKey(userKey), ConsistentRead: true })).then(({ Item }) =>
-        (Item ? { tokens: Item.tokens as number, updatedAtMs: Item.updatedAtMs as number } : undefined)),
+      this.bucket(userKey).then(({ state }) => state),
     ]);
     return { dailyBytes, pendingOps, bucket };
+  }
+
+  /** The stored bandwidth bucket and its revision; both `undefined` before the first charge. */
+  private async bucket(userKey: string): Promise<{ state: TokenBucketState | undefined; rev: number | undefined }> {
+    const { Item } = await documentClient().send(new GetCommand({ TableName: this.table, Key: bandwidthKey(userKey), ConsistentRead: true }));
+    if (!Item) return { state: undefined, rev: undefined };
+    return { state: { tokens: Item.tokens as number, updatedAtMs: Item.updatedAtMs as number }, rev: (Item.rev as number | undefined) ?? 0 };
   }
 
   async pendingCount(userKey: string): Promise<number> {
