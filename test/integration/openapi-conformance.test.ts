@@ -1,11 +1,10 @@
-import Ajv2020 from "ajv/dist/2020.js";
-import addFormats from "ajv-formats";
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import { buildOpenApiDocument } from "@paysync/core/api/openapi";
 import { CRISIS_PAYLOAD_SCHEMAS } from "@paysync/core/crisis/resources";
 import { AssessmentPayloadSchema } from "@paysync/core/sync/assessment";
 import { useRuntime } from "../helpers/runtime.js";
+import { documentValidator } from "../helpers/openapi-validator.js";
 import { arbitraryOf } from "../helpers/schema-arbitrary.js";
 import { syncClient } from "../helpers/sync.js";
 
@@ -24,15 +23,7 @@ const document = buildOpenApiDocument() as Record<string, any>;
 const RUNS = Number(process.env.CONFORMANCE_RUNS ?? 12);
 const SEED = process.env.CONFORMANCE_SEED ? Number(process.env.CONFORMANCE_SEED) : undefined;
 
-const ajv = new Ajv2020.default({ strict: false, allErrors: true });
-addFormats.default(ajv);
-ajv.addSchema({ $id: "doc", components: document.components });
-const validators = new Map<string, ReturnType<typeof ajv.compile>>();
-function validate(ref: string, value: unknown): string | undefined {
-  let check = validators.get(ref);
-  if (!check) validators.set(ref, (check = ajv.compile({ $ref: `doc${ref}` })));
-  return check(value) ? undefined : JSON.stringify(check.errors?.slice(0, 3));
-}
+const validate = documentValidator(document);
 
 interface Operation { route: string; method: string; path: string; spec: Record<string, any> }
 const OPERATIONS: Operation[] = Object.entries(document.paths as Record<string, Record<string, any>>).flatMap(([path, methods]) =>
