@@ -34,6 +34,10 @@ import { wiring } from "@paysync/aws/wiring";
 
 const service = () => wiring.crisisService();
 
+// Init phase: provisioned instances finish it before their first request. A missing binding
+// is not reported here: the first request answers it, degraded, as it would without this.
+await Promise.resolve().then(() => service().prepare()).catch(() => undefined);
+
 /** Answers served in degraded mode, so that their audit entry says so. */
 const degradedAnswers = new WeakSet<HttpResult>();
 

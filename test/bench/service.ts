@@ -20,10 +20,21 @@ export interface HttpResult {
   json: any;
 }
 
+/**
+ * The environment the bench was launched with: the run later takes on the first service's handler
+ * environment (its emulators and secrets), which a service started after it must not inherit.
+ */
+const LAUNCH_ENV = { ...process.env };
+
 /** A fresh local service for one benchmark run, with clients on its emulators. */
 export async function startBenchService() {
   const dataDir = mkdtempSync(join(tmpdir(), "paysync-bench-"));
-  const { child, baseUrl } = await startRuntimeProcess(dataDir, join(TEST_OUTPUT_DIR, "bench-runtime.log"));
+  const runEnv = process.env;
+  process.env = { ...LAUNCH_ENV };
+  // The child's environment is taken when it is spawned, before the first await.
+  const starting = startRuntimeProcess(dataDir, join(TEST_OUTPUT_DIR, "bench-runtime.log"));
+  process.env = runEnv;
+  const { child, baseUrl } = await starting;
   const state = JSON.parse(readFileSync(join(dataDir, "runtime.json"), "utf8")) as RuntimeState;
   const secrets = JSON.parse(readFileSync(join(dataDir, "secrets.json"), "utf8")) as LocalSecrets;
   const dynamo = DynamoDBDocumentClient.from(new DynamoDBClient({ ...localClientConfig(state.endpoints.dynamodb), maxAttempts: 3 }), {

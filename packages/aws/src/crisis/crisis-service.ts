@@ -98,6 +98,9 @@ interface PlannedWrite {
 /** Version races are retried, never turned into a rejection; this only bounds a pathological storm. */
 const MAX_ATTEMPTS = 25;
 
+/** A key no user has (pseudonyms are `u_` + hex): the warm-up's reads find nothing and it writes nothing. */
+const WARM_UP_USER_KEY = "warm-up";
+
 class Duplicate {
   constructor(readonly version: number) {}
 }
@@ -146,6 +149,20 @@ export class CrisisService implements CrisisOps {
     this.directory = ports.directory;
     this.regions = ports.regions;
     this.entities = new CrisisEntities(ports.entities, ports.cipher);
+  }
+
+  /**
+   * What an instance does in its init phase, before its first request (provisioned concurrency
+   * in AWS, the local runtime's warm start): the branch key it will encrypt with and its storage
+   * connections are made now, not on a person's first crisis call. A failure here is only a
+   * colder first call, so it is never thrown.
+   */
+  async prepare(): Promise<void> {
+    await Promise.allSettled([
+      this.cipher.encrypt({}, { userKey: WARM_UP_USER_KEY, entityType: "crisis_state", entityId: "current" }),
+      this.directory?.current(),
+      this.feed.readSeq(WARM_UP_USER_KEY),
+    ]);
   }
 
   /**
