@@ -24,7 +24,7 @@ import { latencyFigure, median, percentile, rateFigure, round, timed } from "./s
 import { rawIngestRate, webhookIngestRate } from "./webhooks.js";
 
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 3);
-/** `BENCH_ONLY=protocol`: only the sync-protocol figures, printed and kept in .test-output/ (docs untouched). */
+/** `BENCH_ONLY=<name>`: see ONLY_FIGURES. */
 const ONLY = process.env.BENCH_ONLY;
 const log = (line: string) => console.log(`bench: ${line}`);
 const started = Date.now();
@@ -86,35 +86,22 @@ async function entitlementFigures() {
   };
 }
 
-if (ONLY === "entitlements") {
-  try {
-    const figures = await entitlementFigures();
-    mkdirSync(TEST_OUTPUT_DIR, { recursive: true });
-    writeFileSync(join(TEST_OUTPUT_DIR, "bench-entitlements.json"), `${JSON.stringify(figures, null, 2)}\n`);
-    log(JSON.stringify(figures, null, 2));
-  } finally {
-    await svc.stop();
-  }
-  process.exit(0);
+/** `BENCH_ONLY=<name>`: only that group of figures, printed and kept in .test-output/ (docs untouched). */
+const ONLY_FIGURES: Record<string, () => Promise<unknown>> = {
+  entitlements: entitlementFigures,
+  protocol: protocolFigures,
+  "crisis-kit": () => crisisKitFigures(svc, REPEATS),
+};
+const only = ONLY === undefined ? undefined : ONLY_FIGURES[ONLY];
+if (ONLY !== undefined && !only) {
+  await svc.stop();
+  throw new Error(`BENCH_ONLY must be one of ${Object.keys(ONLY_FIGURES).join(", ")}`);
 }
-
-if (ONLY === "crisis-kit") {
+if (only) {
   try {
-    const figures = await crisisKitFigures(svc, REPEATS);
+    const figures = await only();
     mkdirSync(TEST_OUTPUT_DIR, { recursive: true });
-    writeFileSync(join(TEST_OUTPUT_DIR, "bench-crisis-kit.json"), `${JSON.stringify(figures, null, 2)}\n`);
-    log(JSON.stringify(figures, null, 2));
-  } finally {
-    await svc.stop();
-  }
-  process.exit(0);
-}
-
-if (ONLY === "protocol") {
-  try {
-    const figures = await protocolFigures();
-    mkdirSync(TEST_OUTPUT_DIR, { recursive: true });
-    writeFileSync(join(TEST_OUTPUT_DIR, "bench-protocol.json"), `${JSON.stringify(figures, null, 2)}\n`);
+    writeFileSync(join(TEST_OUTPUT_DIR, `bench-${ONLY}.json`), `${JSON.stringify(figures, null, 2)}\n`);
     log(JSON.stringify(figures, null, 2));
   } finally {
     await svc.stop();
