@@ -69,6 +69,14 @@ describe("planning a push", () => {
     expect(plan.chargedBytes).toBe(plan.ops[0]!.bytes * 2);
   });
 
+  it("classifies an assessment delete by its type, whatever payload it carries (a delete's payload is never applied)", () => {
+    // Act
+    const [planned] = planPush([op({ entityType: "assessment", action: "delete", payload: "not an assessment" })], context("premium")).ops;
+
+    // Assess
+    expect(planned).toMatchObject({ priority: 6, lane: "standard" });
+  });
+
   it("caps a client time far in the future at five minutes after receipt", () => {
     // Act
     const [planned] = planPush([op({ clientTime: "2030-01-01T00:00:00.000Z" })], context("basic")).ops;

@@ -89,7 +89,8 @@ export function planPush(ops: readonly SyncOp[], context: PushContext): PushPlan
   const firstIndex = new Map<string, number>();
   let chargedBytes = 0;
   const planned = ops.map((op, index): PlannedOp => {
-    const classPriority = classifyOp(op.entityType, op.payload);
+    // A delete's payload (optional, any JSON) is never applied, so there is nothing to score.
+    const classPriority = classifyOp(op.entityType, op.action === "upsert" ? op.payload : undefined);
     const priority = effectivePriority({
       classPriority, tier: context.tier, inCrisisMode: context.inCrisisMode, inActiveSession: context.inActiveSession,
     });
